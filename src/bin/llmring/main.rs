@@ -1,0 +1,41 @@
+//! The `llmring` command-line program: a client of the library like any host.
+
+mod receipt;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "llmring", version, about = "Cost-accountable LLM calls with signed receipts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an Ed25519 signing key: writes the private key (mode 0600), prints the public key.
+    Keygen(receipt::KeygenArgs),
+    /// Sign, verify, canonicalize and digest receipts.
+    #[command(subcommand)]
+    Receipt(receipt::ReceiptCommand),
+}
+
+/// Exit status of a failed command (1 is kept for "invalid signature").
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen(args) => receipt::keygen(args),
+        Command::Receipt(cmd) => receipt::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("llmring: {}", e.message);
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

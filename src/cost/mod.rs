@@ -1,0 +1,3 @@
+//! Cost arithmetic in exact decimals.
+
+pub mod json;
