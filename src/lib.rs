@@ -4,11 +4,15 @@
 //! [`keyfile`] (key files on disk), and [`ffi`] (the C ABI, a thin shell over the rest).
 //! See `docs/architecture.md`.
 
+pub mod chat;
 pub mod cost;
 pub mod error;
 pub mod ffi;
 pub mod keyfile;
+pub mod lockfile;
+pub mod providers;
 pub mod receipt;
+pub mod registry;
 
 pub use error::{Error, ErrorKind, Result};
 
