@@ -342,16 +342,16 @@ impl ChatRequest {
             return bad("`profile` must not be empty".into());
         }
         for (i, m) in self.messages.iter().enumerate() {
-            validate_message(i, m).or_else(|e| bad(e))?;
+            validate_message(i, m).or_else(&bad)?;
         }
         if let Some(tools) = &self.tools {
             for (i, t) in tools.iter().enumerate() {
-                validate_tool(i, t).or_else(|e| bad(e))?;
+                validate_tool(i, t).or_else(&bad)?;
             }
         }
         if let Some(choice) = &self.tool_choice {
             validate_tool_choice(choice, self.tools.as_deref().unwrap_or_default())
-                .or_else(|e| bad(e))?;
+                .or_else(&bad)?;
         }
         if let Some(ResponseFormat::JsonSchema { json_schema }) = &self.response_format {
             if json_schema.name.trim().is_empty() {
