@@ -1,6 +1,6 @@
 //! The offline snapshot embedded in the library.
 
-use super::registry::Registry;
+use super::catalog::Registry;
 
 /// The bundled files: `(provider, text of src/registry/bundled/{provider}/models.json)`.
 pub const BUNDLED_FILES: [(&str, &str); 4] = [

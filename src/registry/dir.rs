@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::cache::PROVIDERS;
-use super::registry::Registry;
+use super::catalog::Registry;
 use crate::error::{Error, Result};
 
 impl Registry {

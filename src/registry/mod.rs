@@ -26,13 +26,13 @@
 
 mod bundled;
 pub mod cache;
+mod catalog;
 mod dir;
 mod model;
 mod parse;
-mod registry;
 
 pub use bundled::BUNDLED_FILES;
 pub use cache::{CacheState, DEFAULT_REGISTRY_URL, PROVIDERS};
+pub use catalog::Registry;
 pub use model::{Limits, ModelInfo, Pricing};
 pub use parse::parse_provider_file;
-pub use registry::Registry;
