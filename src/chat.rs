@@ -128,11 +128,23 @@ impl Message {
 
 /// Message content: a string, or an array of content parts kept as JSON and passed through
 /// (`{"type":"text","text":..}`, `{"type":"image_url","image_url":{"url":..}}`, ...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Content {
     Text(String),
     Parts(Vec<Value>),
+}
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(Content::Text(s)),
+            Value::Array(parts) => Ok(Content::Parts(parts)),
+            other => Err(serde::de::Error::custom(format!(
+                "`content` must be a string or an array of content parts, got {other}"
+            ))),
+        }
+    }
 }
 
 impl Content {

@@ -10,6 +10,7 @@
 //!   (4096, the largest output every Claude model since Claude 3 accepts) is sent.
 //! - `temperature` passes; Anthropic accepts 0 to 1, so a higher value is an
 //!   `LLMRING_INVALID_ARGUMENT` error here rather than a silent clamp or a 400 later.
+//! - Message `name`s have no Anthropic equivalent and are not sent.
 //! - Content parts: `text` parts pass as they are; OpenAI `image_url` parts become `image`
 //!   blocks (`data:` URLs → base64 source, other URLs → url source); any other part (already
 //!   in Anthropic's shape: `image`, `document`, ...) passes unchanged.

@@ -120,7 +120,9 @@ impl Provider {
 
     /// The HTTP request for `req`, sent to `model` (the provider's own model name, without the
     /// `provider:` prefix) at `endpoint`. Errors are `LLMRING_INVALID_ARGUMENT` when the
-    /// request cannot be expressed for this provider.
+    /// request cannot be expressed for this provider. `req` is expected to be validated
+    /// ([`ChatRequest::from_json`] does it; call [`ChatRequest::validate`] on a request built
+    /// in code). Without an API key no auth header is sent.
     pub fn build_request(
         &self,
         req: &ChatRequest,
