@@ -115,6 +115,9 @@ extern "C" {
  *
  * Ownership: takes ownership of `s`, which must have come from llmring and must not be used
  * afterwards. Never pass a string that llmring did not return.
+ *
+ * # Safety
+ * `s` must be NULL or a string returned by llmring that was not freed before.
  */
 void llmring_string_free(char *s);
 
@@ -134,6 +137,11 @@ const char *llmring_version(void);
  * Ownership: `format` is borrowed. On success `*out_private_key` and `*out_public_key`
  * receive new strings owned by the caller; free each with `llmring_string_free` (the private
  * key is secret: overwrite it before freeing if it was copied). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable. NULL where a value is required is reported as
+ * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_keypair_generate(const char *format,
                                           char **out_private_key,
@@ -146,6 +154,11 @@ llmring_status_t llmring_keypair_generate(const char *format,
  *
  * Ownership: `private_key` and `format` are borrowed. On success `*out_public_key` receives a
  * new string owned by the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable. NULL where a value is required is reported as
+ * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_public_key_from_private(const char *private_key,
                                                  const char *format,
@@ -165,6 +178,11 @@ llmring_status_t llmring_public_key_from_private(const char *private_key,
  * Ownership: `input_json` and `private_key` are borrowed. On success `*out_receipt_json`
  * receives the receipt as canonical JSON, owned by the caller (free with
  * `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable. NULL where a value is required is reported as
+ * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_receipt_generate(const char *input_json,
                                           const char *private_key,
@@ -178,6 +196,11 @@ llmring_status_t llmring_receipt_generate(const char *input_json,
  * Ownership: `receipt_json` and `private_key` are borrowed. On success `*out_signed_json`
  * receives the signed receipt as canonical JSON, owned by the caller (free with
  * `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable. NULL where a value is required is reported as
+ * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_receipt_sign(const char *receipt_json,
                                       const char *private_key,
@@ -194,6 +217,11 @@ llmring_status_t llmring_receipt_sign(const char *receipt_json,
  *
  * Ownership: `receipt_json` and `public_key` are borrowed. `*out_valid` is written on
  * success. `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable. NULL where a value is required is reported as
+ * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_verify_receipt(const char *receipt_json,
                                         const char *public_key,
@@ -206,6 +234,11 @@ llmring_status_t llmring_verify_receipt(const char *receipt_json,
  *
  * Ownership: `json` is borrowed. On success `*out_canonical_json` receives a new string owned
  * by the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable. NULL where a value is required is reported as
+ * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_receipt_canonical_json(const char *json,
                                                 char **out_canonical_json,
@@ -217,6 +250,11 @@ llmring_status_t llmring_receipt_canonical_json(const char *json,
  *
  * Ownership: `json` is borrowed. On success `*out_digest_hex` receives a new string owned by
  * the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable. NULL where a value is required is reported as
+ * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_receipt_digest(const char *json, char **out_digest_hex, char **out_error);
 

@@ -86,7 +86,10 @@ mod tests {
         let path = dir.path().join("key");
         let key = keys::generate().unwrap();
         write_private(&path, &key, KeyFormat::Pem).unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(read_private(&path).unwrap().to_bytes(), key.to_bytes());
         // Never overwritten.
         assert!(write_private(&path, &key, KeyFormat::Pem).is_err());

@@ -113,7 +113,10 @@ fn keys_sort_by_utf16_code_units() {
 
 #[test]
 fn strings_use_minimal_escapes() {
-    assert_eq!(jcs_text(r#""\u0000\u001f\u007f\u00e9/""#), "\"\\u0000\\u001f\u{7f}\u{e9}/\"");
+    assert_eq!(
+        jcs_text(r#""\u0000\u001f\u007f\u00e9/""#),
+        "\"\\u0000\\u001f\u{7f}\u{e9}/\""
+    );
     assert_eq!(jcs_text(r#""\b\f\n\r\t""#), r#""\b\f\n\r\t""#);
     assert_eq!(jcs_text(r#""\ud83d\ude00""#), "\"\u{1f600}\"");
 }
@@ -151,7 +154,11 @@ fn refuses_what_cannot_be_canonical() {
         "",
     ] {
         let err = parse_strict(bad).unwrap_err();
-        assert_eq!(err.kind, llmring::ErrorKind::InvalidJson, "input {bad:?}: {err}");
+        assert_eq!(
+            err.kind,
+            llmring::ErrorKind::InvalidJson,
+            "input {bad:?}: {err}"
+        );
     }
     // A value built in Rust that is not representable is refused too.
     let big = Value::from(u64::MAX);
@@ -160,22 +167,35 @@ fn refuses_what_cannot_be_canonical() {
 
 #[test]
 fn python_repr_matches_python() {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/python_signer/receipts.json")).unwrap();
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/python_signer/receipts.json")).unwrap();
     let cases = fixture["float_reprs"].as_array().unwrap();
     assert!(cases.len() > 400);
     for case in cases {
-        let bytes: [u8; 8] = hex::decode(case[0].as_str().unwrap()).unwrap().try_into().unwrap();
+        let bytes: [u8; 8] = hex::decode(case[0].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         let f = f64::from_le_bytes(bytes);
-        assert_eq!(python_float_repr(f), case[1].as_str().unwrap(), "bits {}", case[0]);
+        assert_eq!(
+            python_float_repr(f),
+            case[1].as_str().unwrap(),
+            "bits {}",
+            case[0]
+        );
     }
 }
 
 #[test]
 fn python_legacy_bytes_match_the_reference_signer() {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/python_signer/receipts.json")).unwrap();
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/python_signer/receipts.json")).unwrap();
     for case in fixture["receipts"].as_array().unwrap() {
         let receipt = parse_strict(&case["receipt"].to_string()).unwrap();
         let bytes = canonical::python_legacy(&receipt, Omit::Signature).unwrap();
-        assert_eq!(String::from_utf8(bytes).unwrap(), case["signed_bytes"].as_str().unwrap());
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            case["signed_bytes"].as_str().unwrap()
+        );
     }
 }

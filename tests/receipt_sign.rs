@@ -68,7 +68,9 @@ fn signed_receipt() -> Value {
 }
 
 fn is_valid(receipt: &Value) -> bool {
-    api::verify(&receipt.to_string(), &public_of(&vector_key())).unwrap().valid
+    api::verify(&receipt.to_string(), &public_of(&vector_key()))
+        .unwrap()
+        .valid
 }
 
 #[test]
@@ -95,20 +97,34 @@ fn receipt_text_is_canonical_and_costs_print_exactly() {
     assert!(text.contains("\"total_cost\":0.0002025,"), "{text}");
     assert!(!text.contains("signature"));
     // The text is its own canonical form.
-    assert_eq!(llmring::receipt::to_json(&parse_strict(&text).unwrap()).unwrap(), text);
+    assert_eq!(
+        llmring::receipt::to_json(&parse_strict(&text).unwrap()).unwrap(),
+        text
+    );
 }
 
 #[test]
 fn inconsistent_totals_are_refused() {
     let mut bad: Value = serde_json::from_str(&input()).unwrap();
     bad["usage"]["total_tokens"] = json!(451);
-    assert_eq!(api::generate(&bad.to_string(), None).unwrap_err().kind, ErrorKind::InvalidArgument);
+    assert_eq!(
+        api::generate(&bad.to_string(), None).unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
     let mut bad: Value = serde_json::from_str(&input()).unwrap();
     bad["costs"]["total_cost"] = json!(0.0002026);
-    assert_eq!(api::generate(&bad.to_string(), None).unwrap_err().kind, ErrorKind::InvalidArgument);
+    assert_eq!(
+        api::generate(&bad.to_string(), None).unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
     let mut bad: Value = serde_json::from_str(&input()).unwrap();
     bad["surprise"] = json!(1);
-    assert!(api::generate(&bad.to_string(), None).unwrap_err().message.contains("surprise"));
+    assert!(
+        api::generate(&bad.to_string(), None)
+            .unwrap_err()
+            .message
+            .contains("surprise")
+    );
 }
 
 #[test]
@@ -156,7 +172,10 @@ fn any_change_invalidates() {
     let mut other_key = original.clone();
     other_key.as_object_mut().unwrap().remove("signature");
     let other = api::sign(&other_key.to_string(), &keys::generate().unwrap()).unwrap();
-    cases.push(("signed by another key".into(), serde_json::from_str(&other).unwrap()));
+    cases.push((
+        "signed by another key".into(),
+        serde_json::from_str(&other).unwrap(),
+    ));
     let mut unsigned = original.clone();
     unsigned.as_object_mut().unwrap().remove("signature");
     cases.push(("unsigned".into(), unsigned));
@@ -193,10 +212,17 @@ fn reordered_keys_and_whitespace_still_verify() {
 #[test]
 fn plain_base64_signature_is_accepted() {
     let receipt = signed_receipt();
-    let sig = receipt["signature"].as_str().unwrap().trim_start_matches("ed25519:");
-    let raw = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sig).unwrap();
+    let sig = receipt["signature"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("ed25519:");
+    let raw =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sig).unwrap();
     let mut plain = receipt.clone();
-    plain["signature"] = json!(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw));
+    plain["signature"] = json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        raw
+    ));
     assert!(is_valid(&plain));
 }
 
@@ -209,7 +235,10 @@ fn receipts_from_the_reference_python_signer_verify() {
         let receipt = &case["receipt"];
         let verification = api::verify(&receipt.to_string(), &key).unwrap();
         assert!(verification.valid, "{receipt}");
-        assert_eq!(verification.form, Some(llmring::receipt::SignedForm::PythonLegacy));
+        assert_eq!(
+            verification.form,
+            Some(llmring::receipt::SignedForm::PythonLegacy)
+        );
         // And tampering is caught in that form too.
         let mut changed = receipt.clone();
         changed["prompt_tokens"] = json!(2);
@@ -220,12 +249,20 @@ fn receipts_from_the_reference_python_signer_verify() {
 #[test]
 fn malformed_input_is_an_error_not_a_result() {
     let key = public_of(&vector_key());
-    assert_eq!(api::verify("{not json", &key).unwrap_err().kind, ErrorKind::InvalidJson);
     assert_eq!(
-        api::verify(r#"{"a":1,"a":2,"signature":"x"}"#, &key).unwrap_err().kind,
+        api::verify("{not json", &key).unwrap_err().kind,
         ErrorKind::InvalidJson
     );
-    assert_eq!(api::verify("[1,2]", &key).unwrap_err().kind, ErrorKind::InvalidArgument);
+    assert_eq!(
+        api::verify(r#"{"a":1,"a":2,"signature":"x"}"#, &key)
+            .unwrap_err()
+            .kind,
+        ErrorKind::InvalidJson
+    );
+    assert_eq!(
+        api::verify("[1,2]", &key).unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
     assert_eq!(keys::parse_public("abc").unwrap_err().kind, ErrorKind::Key);
 }
 
@@ -234,9 +271,37 @@ fn keys_in_every_format_sign_the_same() {
     let key = vector_key();
     let text = api::generate(&input(), None).unwrap();
     let expected = api::sign(&text, &key).unwrap();
-    for format in [KeyFormat::Base64Url, KeyFormat::Base64, KeyFormat::Hex, KeyFormat::Pem] {
+    for format in [
+        KeyFormat::Base64Url,
+        KeyFormat::Base64,
+        KeyFormat::Hex,
+        KeyFormat::Pem,
+    ] {
         let encoded = keys::encode_private(&key, format).unwrap();
         let reloaded = keys::parse_private(&encoded).unwrap();
         assert_eq!(api::sign(&text, &reloaded).unwrap(), expected, "{format:?}");
     }
+}
+
+#[test]
+fn issuing_writes_the_same_bytes_as_the_generic_path() {
+    let key = vector_key();
+    let mut input: Value = serde_json::from_str(&input()).unwrap();
+    input["extra"] = json!({"cached_tokens": 5, "\u{fb33}": [1.5, {"b": null, "a": "\u{1f600}"}], "\u{1f600}": 0.1});
+    let mut receipt =
+        llmring::receipt::generate(llmring::receipt::ReceiptInput::from_value(input).unwrap())
+            .unwrap();
+    let unsigned = receipt.clone().issue(None).unwrap();
+    assert_eq!(
+        unsigned.json,
+        llmring::receipt::to_json(&receipt.to_value().unwrap()).unwrap()
+    );
+    assert_eq!(unsigned.digest, receipt.digest().unwrap());
+    let signed = receipt.issue(Some(&key)).unwrap();
+    assert_eq!(signed.json, receipt.to_json().unwrap());
+    assert_eq!(signed.digest, unsigned.digest);
+    let emoji = signed.json.find("\u{1f600}\":").unwrap();
+    let dalet = signed.json.find("\u{fb33}\":").unwrap();
+    assert!(emoji < dalet, "UTF-16 order: {}", signed.json);
+    assert!(is_valid(&serde_json::from_str(&signed.json).unwrap()));
 }

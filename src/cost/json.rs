@@ -20,7 +20,8 @@ pub fn decimal_from_json(value: &Value, what: &str) -> Result<Decimal> {
                 Some(Decimal::from(u))
             } else {
                 // Display prints the shortest text that reads back as the same double.
-                n.as_f64().and_then(|f| Decimal::from_str(&f.to_string()).ok())
+                n.as_f64()
+                    .and_then(|f| Decimal::from_str(&f.to_string()).ok())
             }
         }
         Value::String(s) => Decimal::from_str(s.trim()).ok(),
@@ -32,21 +33,30 @@ pub fn decimal_from_json(value: &Value, what: &str) -> Result<Decimal> {
 }
 
 /// Writes an amount as a JSON number. Fails when the amount has more significant digits
-/// than a double carries (about 15), since the number would then not be exact.
+/// than a double keeps exactly (15), since the number would then not be exact.
 pub fn decimal_to_json(amount: Decimal, what: &str) -> Result<Value> {
-    let text = amount.normalize().to_string();
-    let f: f64 = text
-        .parse()
-        .map_err(|_| Error::internal(format!("{what} {text} is not a number")))?;
-    let exact = f.to_string() == text || (f == 0.0 && amount.is_zero());
-    match Number::from_f64(f) {
-        Some(n) if exact => Ok(Value::Number(n)),
-        _ => Err(Error::invalid_argument(format!(
-            "{what} {text} has more significant digits than a JSON number keeps exactly"
-        ))),
-    }
+    let f = decimal_to_f64(amount, what)?;
+    Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| Error::internal(format!("{what} is not a finite number")))
 }
 
+/// The double nearest to `amount`, which reads back as exactly `amount`: any decimal of at
+/// most 15 significant digits does (IEEE-754 doubles carry 15.95 decimal digits).
+pub fn decimal_to_f64(amount: Decimal, what: &str) -> Result<f64> {
+    const MAX_EXACT_MANTISSA: i128 = 999_999_999_999_999; // 15 digits
+    let normalized = amount.normalize();
+    if normalized.mantissa().abs() > MAX_EXACT_MANTISSA {
+        return Err(Error::invalid_argument(format!(
+            "{what} {normalized} has more significant digits than a JSON number keeps exactly"
+        )));
+    }
+    // Parsing the decimal text is correctly rounded; Decimal's own conversion is not.
+    normalized
+        .to_string()
+        .parse()
+        .map_err(|_| Error::internal(format!("{what} {normalized} is not a number")))
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,7 +68,10 @@ mod tests {
         assert_eq!(d.to_string(), "0.0000225");
         let d = decimal_from_json(&json!("0.000000000001"), "cost").unwrap();
         assert_eq!(d.to_string(), "0.000000000001");
-        assert_eq!(decimal_from_json(&json!(3), "cost").unwrap(), Decimal::from(3));
+        assert_eq!(
+            decimal_from_json(&json!(3), "cost").unwrap(),
+            Decimal::from(3)
+        );
         assert!(decimal_from_json(&json!("abc"), "cost").is_err());
         assert!(decimal_from_json(&json!(null), "cost").is_err());
     }

@@ -9,6 +9,10 @@ use crate::error::{Error, Result};
 /// Runs `body` inside the panic boundary: a returned error or a caught panic becomes a
 /// status, and its JSON is written to `out_error` when that is not NULL (set to NULL on
 /// success). `body` writes the function's outputs itself, after all fallible work.
+///
+/// `out_error` must be NULL or writable: every exported function states this in its
+/// `# Safety` section, so the check is the exported function's contract, not this helper's.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn call(out_error: *mut *mut c_char, body: impl FnOnce() -> Result<()>) -> llmring_status_t {
     let outcome = catch_unwind(AssertUnwindSafe(body));
     let (status, error) = match outcome {
@@ -131,7 +135,9 @@ mod tests {
     #[test]
     fn errors_carry_code_status_and_details() {
         let mut err: *mut c_char = std::ptr::null_mut();
-        let status = call(&mut err, || Err(Error::key("bad key").with("provider", "openai")));
+        let status = call(&mut err, || {
+            Err(Error::key("bad key").with("provider", "openai"))
+        });
         assert_eq!(status, llmring_status_t::LLMRING_KEY);
         let json: serde_json::Value = serde_json::from_str(&take(err)).unwrap();
         assert_eq!(json["code"], "LLMRING_KEY");
@@ -141,7 +147,7 @@ mod tests {
 
     #[test]
     fn success_clears_the_error_pointer_and_null_is_allowed() {
-        let mut err: *mut c_char = 1 as *mut c_char;
+        let mut err: *mut c_char = std::ptr::dangling_mut();
         assert_eq!(call(&mut err, || Ok(())), llmring_status_t::LLMRING_OK);
         assert!(err.is_null());
         assert_eq!(

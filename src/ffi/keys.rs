@@ -14,6 +14,11 @@ use crate::receipt::keys::{self, KeyFormat};
 /// Ownership: `format` is borrowed. On success `*out_private_key` and `*out_public_key`
 /// receive new strings owned by the caller; free each with `llmring_string_free` (the private
 /// key is secret: overwrite it before freeing if it was copied). `out_error` is optional.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+/// call, out-pointers writable. NULL where a value is required is reported as
+/// `LLMRING_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_keypair_generate(
     format: *const c_char,
@@ -43,6 +48,11 @@ pub unsafe extern "C" fn llmring_keypair_generate(
 ///
 /// Ownership: `private_key` and `format` are borrowed. On success `*out_public_key` receives a
 /// new string owned by the caller (free with `llmring_string_free`). `out_error` is optional.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+/// call, out-pointers writable. NULL where a value is required is reported as
+/// `LLMRING_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_public_key_from_private(
     private_key: *const c_char,

@@ -21,6 +21,9 @@ use std::ffi::{CString, c_char};
 ///
 /// Ownership: takes ownership of `s`, which must have come from llmring and must not be used
 /// afterwards. Never pass a string that llmring did not return.
+///
+/// # Safety
+/// `s` must be NULL or a string returned by llmring that was not freed before.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_string_free(s: *mut c_char) {
     if s.is_null() {

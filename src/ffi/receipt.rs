@@ -18,6 +18,11 @@ use crate::receipt::{api, keys};
 /// Ownership: `input_json` and `private_key` are borrowed. On success `*out_receipt_json`
 /// receives the receipt as canonical JSON, owned by the caller (free with
 /// `llmring_string_free`). `out_error` is optional.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+/// call, out-pointers writable. NULL where a value is required is reported as
+/// `LLMRING_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_receipt_generate(
     input_json: *const c_char,
@@ -45,6 +50,11 @@ pub unsafe extern "C" fn llmring_receipt_generate(
 /// Ownership: `receipt_json` and `private_key` are borrowed. On success `*out_signed_json`
 /// receives the signed receipt as canonical JSON, owned by the caller (free with
 /// `llmring_string_free`). `out_error` is optional.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+/// call, out-pointers writable. NULL where a value is required is reported as
+/// `LLMRING_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_receipt_sign(
     receipt_json: *const c_char,
@@ -75,6 +85,11 @@ pub unsafe extern "C" fn llmring_receipt_sign(
 ///
 /// Ownership: `receipt_json` and `public_key` are borrowed. `*out_valid` is written on
 /// success. `out_error` is optional.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+/// call, out-pointers writable. NULL where a value is required is reported as
+/// `LLMRING_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_verify_receipt(
     receipt_json: *const c_char,
@@ -101,6 +116,11 @@ pub unsafe extern "C" fn llmring_verify_receipt(
 ///
 /// Ownership: `json` is borrowed. On success `*out_canonical_json` receives a new string owned
 /// by the caller (free with `llmring_string_free`). `out_error` is optional.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+/// call, out-pointers writable. NULL where a value is required is reported as
+/// `LLMRING_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_receipt_canonical_json(
     json: *const c_char,
@@ -123,6 +143,11 @@ pub unsafe extern "C" fn llmring_receipt_canonical_json(
 ///
 /// Ownership: `json` is borrowed. On success `*out_digest_hex` receives a new string owned by
 /// the caller (free with `llmring_string_free`). `out_error` is optional.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+/// call, out-pointers writable. NULL where a value is required is reported as
+/// `LLMRING_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn llmring_receipt_digest(
     json: *const c_char,

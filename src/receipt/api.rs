@@ -11,11 +11,7 @@ use crate::receipt::{Verification, json, model, sign, to_json};
 /// returns its canonical JSON.
 pub fn generate(input_json: &str, key: Option<&SigningKey>) -> Result<String> {
     let input = model::ReceiptInput::from_value(json::parse_strict(input_json)?)?;
-    let mut receipt = model::generate(input)?;
-    if let Some(key) = key {
-        receipt.sign(key)?;
-    }
-    receipt.to_json()
+    Ok(model::generate(input)?.issue(key)?.json)
 }
 
 /// Signs a receipt given as JSON (any `signature` is replaced) and returns it as canonical

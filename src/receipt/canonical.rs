@@ -108,11 +108,61 @@ fn write_number<S: Style>(n: &Number, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Orders two keys by their UTF-16 code units, as RFC 8785 requires. Byte order gives the same
+/// answer unless both keys hold characters at or above U+E000 (where UTF-8 and UTF-16 orders
+/// part), so ASCII keys, the common case, are compared as bytes.
+fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() || b.is_ascii() {
+        a.cmp(b)
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
+/// A member value of an object written by [`jcs_members`]: the typed receipt's fields,
+/// written without building a [`Value`] first.
+#[derive(Debug, Clone, Copy)]
+pub enum Member<'a> {
+    Str(&'a str),
+    Int(u64),
+    Float(f64),
+    Json(&'a Value),
+}
+
+/// RFC 8785 bytes of an object given as members (sorted here; keys must be distinct).
+pub fn jcs_members(members: &mut [(&str, Member<'_>)]) -> Result<Vec<u8>> {
+    members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+    let mut out = Vec::with_capacity(512);
+    out.push(b'{');
+    for (i, (key, member)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        Jcs::write_string(key, &mut out);
+        out.push(b':');
+        match *member {
+            Member::Str(s) => Jcs::write_string(s, &mut out),
+            Member::Int(n) => write_number::<Jcs>(&Number::from(n), &mut out)?,
+            Member::Float(f) => match Number::from_f64(f) {
+                Some(n) => write_number::<Jcs>(&n, &mut out)?,
+                None => {
+                    return Err(Error::invalid_json(
+                        "NaN and Infinity cannot be canonicalized",
+                    ));
+                }
+            },
+            Member::Json(v) => write_value::<Jcs>(v, Omit::Nothing, &mut out)?,
+        }
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
 struct Jcs;
 
 impl Style for Jcs {
     fn sort_keys(entries: &mut [(&String, &Value)]) {
-        entries.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+        entries.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
     }
 
     fn write_float(f: f64, out: &mut Vec<u8>) {
@@ -205,7 +255,10 @@ pub fn python_float_repr(f: f64) -> String {
         if point <= 0 {
             format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
         } else if point as usize >= digits.len() {
-            format!("{sign}{digits}{}.0", "0".repeat(point as usize - digits.len()))
+            format!(
+                "{sign}{digits}{}.0",
+                "0".repeat(point as usize - digits.len())
+            )
         } else {
             let (int, frac) = digits.split_at(point as usize);
             format!("{sign}{int}.{frac}")

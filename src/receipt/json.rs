@@ -4,7 +4,6 @@
 //! represented exactly as IEEE-754 doubles, so canonicalizing them would round silently).
 //! Lone surrogates, NaN and Infinity are already rejected by serde_json's parser.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -54,7 +53,9 @@ fn check_integer_literals(text: &str) -> Result<()> {
             b'-' | b'0'..=b'9' => {
                 let start = i;
                 let mut integer = true;
-                while i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
                     integer &= matches!(bytes[i], b'-' | b'0'..=b'9');
                     i += 1;
                 }
@@ -137,9 +138,8 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
         let mut out = Map::new();
-        let mut seen = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
+            if out.contains_key(&key) {
                 return Err(de::Error::custom(format!("duplicate key {key:?}")));
             }
             let StrictValue(v) = map.next_value()?;
@@ -163,7 +163,11 @@ mod tests {
     fn integer_range() {
         assert!(parse_strict("9007199254740991").is_ok());
         assert!(parse_strict("-9007199254740991").is_ok());
-        for bad in ["9007199254740992", "-9007199254740992", "123456789012345678901234567890"] {
+        for bad in [
+            "9007199254740992",
+            "-9007199254740992",
+            "123456789012345678901234567890",
+        ] {
             let err = parse_strict(bad).unwrap_err();
             assert!(err.message.contains("2^53"), "{bad}: {err}");
         }

@@ -61,7 +61,10 @@ pub fn parse_private(text: &str) -> Result<SigningKey> {
             .map_err(|e| Error::key(format!("not a PKCS#8 Ed25519 private key PEM: {e}")));
     }
     let raw = Zeroizing::new(decode_raw(text, "private")?);
-    let seed: &[u8; 32] = raw.as_slice().try_into().expect("decode_raw checks the length");
+    let seed: &[u8; 32] = raw
+        .as_slice()
+        .try_into()
+        .expect("decode_raw checks the length");
     Ok(SigningKey::from_bytes(seed))
 }
 
@@ -73,7 +76,10 @@ pub fn parse_public(text: &str) -> Result<VerifyingKey> {
             .map_err(|e| Error::key(format!("not an SPKI Ed25519 public key PEM: {e}")));
     }
     let raw = decode_raw(text, "public")?;
-    let bytes: [u8; 32] = raw.as_slice().try_into().expect("decode_raw checks the length");
+    let bytes: [u8; 32] = raw
+        .as_slice()
+        .try_into()
+        .expect("decode_raw checks the length");
     VerifyingKey::from_bytes(&bytes)
         .map_err(|_| Error::key("public key is not a valid Ed25519 point"))
 }
@@ -142,18 +148,35 @@ mod tests {
     #[test]
     fn every_format_round_trips() {
         let key = generate().unwrap();
-        for format in [KeyFormat::Base64Url, KeyFormat::Base64, KeyFormat::Hex, KeyFormat::Pem] {
+        for format in [
+            KeyFormat::Base64Url,
+            KeyFormat::Base64,
+            KeyFormat::Hex,
+            KeyFormat::Pem,
+        ] {
             let private = encode_private(&key, format).unwrap();
-            assert_eq!(parse_private(&private).unwrap().to_bytes(), key.to_bytes(), "{format:?}");
+            assert_eq!(
+                parse_private(&private).unwrap().to_bytes(),
+                key.to_bytes(),
+                "{format:?}"
+            );
             let public = encode_public(&key.verifying_key(), format).unwrap();
-            assert_eq!(parse_public(&public).unwrap(), key.verifying_key(), "{format:?}");
+            assert_eq!(
+                parse_public(&public).unwrap(),
+                key.verifying_key(),
+                "{format:?}"
+            );
         }
     }
 
     #[test]
     fn pem_has_the_right_labels() {
         let key = generate().unwrap();
-        assert!(encode_private(&key, KeyFormat::Pem).unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(
+            encode_private(&key, KeyFormat::Pem)
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
         let public = encode_public(&key.verifying_key(), KeyFormat::Pem).unwrap();
         assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
         // A public key PEM is not a private key.

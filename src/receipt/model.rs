@@ -99,7 +99,16 @@ impl ReceiptInput {
 /// The reference's ReceiptGenerator: fills a new UUID v4 and the current UTC time, checks that
 /// totals add up (a missing total is the sum), and returns the unsigned receipt.
 pub fn generate(input: ReceiptInput) -> Result<Receipt> {
-    let ReceiptInput { alias, profile, lock_digest, provider, model, usage, costs, extra } = input;
+    let ReceiptInput {
+        alias,
+        profile,
+        lock_digest,
+        provider,
+        model,
+        usage,
+        costs,
+        extra,
+    } = input;
     for key in extra.keys() {
         if FIELDS.contains(&key.as_str()) {
             return Err(Error::invalid_argument(format!(
@@ -170,9 +179,18 @@ impl Receipt {
         m.insert("prompt_tokens".into(), self.prompt_tokens.into());
         m.insert("completion_tokens".into(), self.completion_tokens.into());
         m.insert("total_tokens".into(), self.total_tokens.into());
-        m.insert("input_cost".into(), decimal_to_json(self.input_cost, "input_cost")?);
-        m.insert("output_cost".into(), decimal_to_json(self.output_cost, "output_cost")?);
-        m.insert("total_cost".into(), decimal_to_json(self.total_cost, "total_cost")?);
+        m.insert(
+            "input_cost".into(),
+            decimal_to_json(self.input_cost, "input_cost")?,
+        );
+        m.insert(
+            "output_cost".into(),
+            decimal_to_json(self.output_cost, "output_cost")?,
+        );
+        m.insert(
+            "total_cost".into(),
+            decimal_to_json(self.total_cost, "total_cost")?,
+        );
         for (k, v) in &self.extra {
             m.insert(k.clone(), v.clone());
         }
@@ -190,7 +208,9 @@ impl Receipt {
         let text = |k: &str| -> Result<String> {
             match obj.get(k) {
                 Some(Value::String(s)) => Ok(s.clone()),
-                _ => Err(Error::invalid_argument(format!("receipt field {k} must be a string"))),
+                _ => Err(Error::invalid_argument(format!(
+                    "receipt field {k} must be a string"
+                ))),
             }
         };
         let count = |k: &str| -> Result<u64> {
@@ -204,7 +224,11 @@ impl Receipt {
         let signature = match obj.get("signature") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(Error::invalid_argument("receipt signature must be a string")),
+            Some(_) => {
+                return Err(Error::invalid_argument(
+                    "receipt signature must be a string",
+                ));
+            }
         };
         Ok(Receipt {
             receipt_id: text("receipt_id")?,

@@ -38,7 +38,11 @@ pub struct Verification {
 
 impl Verification {
     fn invalid(reason: impl Into<String>) -> Self {
-        Verification { valid: false, form: None, reason: Some(reason.into()) }
+        Verification {
+            valid: false,
+            form: None,
+            reason: Some(reason.into()),
+        }
     }
 }
 
@@ -50,16 +54,27 @@ fn object(value: &Value) -> Result<&serde_json::Map<String, Value>> {
 
 /// Hex SHA-256 of the canonical bytes of `value` (its `signature` member left out).
 pub fn digest_hex(value: &Value) -> Result<String> {
-    let bytes = canonical::jcs(value, Omit::Signature)?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
+    Ok(digest_of(&canonical::jcs(value, Omit::Signature)?))
+}
+
+/// Hex SHA-256 of canonical bytes.
+pub fn digest_of(canonical_bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(canonical_bytes))
+}
+
+/// The `signature` text for canonical bytes: `ed25519:<base64url without padding>`.
+pub fn signature_text(key: &SigningKey, canonical_bytes: &[u8]) -> String {
+    let signature = key.sign(canonical_bytes);
+    format!(
+        "{SIGNATURE_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    )
 }
 
 /// Signs the receipt object in place: sets `signature` over its other members.
 pub fn sign(value: &mut Value, key: &SigningKey) -> Result<()> {
     object(value)?;
-    let bytes = canonical::jcs(value, Omit::Signature)?;
-    let signature = key.sign(&bytes);
-    let text = format!("{SIGNATURE_PREFIX}{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()));
+    let text = signature_text(key, &canonical::jcs(value, Omit::Signature)?);
     if let Value::Object(map) = value {
         map.insert(SIGNATURE_FIELD.to_owned(), Value::String(text));
     }
@@ -81,11 +96,19 @@ pub fn verify(value: &Value, key: &VerifyingKey) -> Result<Verification> {
     };
     let jcs = canonical::jcs(value, Omit::Signature)?;
     if key.verify_strict(&jcs, &signature).is_ok() {
-        return Ok(Verification { valid: true, form: Some(SignedForm::Jcs), reason: None });
+        return Ok(Verification {
+            valid: true,
+            form: Some(SignedForm::Jcs),
+            reason: None,
+        });
     }
     let legacy = canonical::python_legacy(value, Omit::Signature)?;
     if legacy != jcs && key.verify_strict(&legacy, &signature).is_ok() {
-        return Ok(Verification { valid: true, form: Some(SignedForm::PythonLegacy), reason: None });
+        return Ok(Verification {
+            valid: true,
+            form: Some(SignedForm::PythonLegacy),
+            reason: None,
+        });
     }
     Ok(Verification::invalid(
         "the signature does not match the receipt and key",
@@ -95,7 +118,10 @@ pub fn verify(value: &Value, key: &VerifyingKey) -> Result<Verification> {
 /// Decodes `ed25519:<base64url>` or plain standard base64 (padded or not).
 fn decode_signature(text: &str) -> Option<Signature> {
     let bytes = match text.strip_prefix(SIGNATURE_PREFIX) {
-        Some(rest) => URL_SAFE_NO_PAD.decode(rest).or_else(|_| URL_SAFE.decode(rest)).ok()?,
+        Some(rest) => URL_SAFE_NO_PAD
+            .decode(rest)
+            .or_else(|_| URL_SAFE.decode(rest))
+            .ok()?,
         None => STANDARD
             .decode(text)
             .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "llmring", version, about = "Cost-accountable LLM calls with signed receipts")]
+#[command(
+    name = "llmring",
+    version,
+    about = "Cost-accountable LLM calls with signed receipts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

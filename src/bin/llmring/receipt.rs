@@ -31,7 +31,7 @@ pub enum ReceiptCommand {
     /// Verify a receipt's signature: exit 0 valid, 1 invalid, 2 error.
     Verify {
         /// Public key text, or the path of a file holding it.
-        #[arg(long = "public-key")]
+        #[arg(long = "public-key", allow_hyphen_values = true)]
         public_key: String,
         /// Receipt JSON file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
@@ -52,7 +52,10 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
     let format = keys::KeyFormat::parse(&args.format)?;
     let key = keys::generate()?;
     keyfile::write_private(&args.out, &key, format)?;
-    println!("{}", keys::encode_public(&key.verifying_key(), format)?.trim_end());
+    println!(
+        "{}",
+        keys::encode_public(&key.verifying_key(), format)?.trim_end()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,185 @@
+//! The `llmring` CLI: keygen, receipt sign/verify/canonical/digest, exit codes, and that the
+//! CLI, the Rust API and the C API give the same canonical bytes.
+
+use std::ffi::{CStr, CString, c_char};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use llmring::ffi::llmring_string_free;
+use llmring::ffi::receipt::{llmring_receipt_canonical_json, llmring_receipt_digest};
+use llmring::ffi::status::llmring_status_t;
+use llmring::receipt::api;
+use serde_json::{Value, json};
+
+fn llmring(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmring"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    // The program may exit before reading its input (an error found first): ignore EPIPE.
+    let _ = pipe.write_all(stdin.unwrap_or("").as_bytes());
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn receipt_input() -> String {
+    json!({
+        "alias": "r\u{e9}sum\u{e9}", "profile": "default",
+        "lock_digest": format!("sha256:{}", "01".repeat(32)),
+        "provider": "anthropic", "model": "claude-3-5-haiku-20241022",
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 10},
+        "costs": {"input_cost": "0.0008", "output_cost": "0.00004"},
+        "extra": {"cache_read_tokens": 0}
+    })
+    .to_string()
+}
+
+fn keygen(dir: &Path, format: &str) -> (String, String) {
+    let key = dir.join(format!("key-{format}"));
+    let out = llmring(
+        &["keygen", "--out", key.to_str().unwrap(), "--format", format],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    (
+        key.to_str().unwrap().to_owned(),
+        stdout(&out).trim().to_owned(),
+    )
+}
+
+#[test]
+fn keygen_sign_verify_round_trip_with_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["base64url", "hex", "pem"] {
+        let (key, public) = keygen(dir.path(), format);
+        let unsigned = api::generate(&receipt_input(), None).unwrap();
+        let file = dir.path().join(format!("receipt-{format}.json"));
+        std::fs::write(&file, &unsigned).unwrap();
+
+        let signed = llmring(
+            &["receipt", "sign", "--key", &key, file.to_str().unwrap()],
+            None,
+        );
+        assert!(signed.status.success(), "{signed:?}");
+        let signed = stdout(&signed);
+
+        // Valid: exit 0, from stdin (`-` and no argument) and from a file, key as text and file.
+        let out = llmring(
+            &["receipt", "verify", "--public-key", &public, "-"],
+            Some(&signed),
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(stdout(&out).trim(), "valid");
+        let pubfile = dir.path().join(format!("pub-{format}"));
+        std::fs::write(&pubfile, &public).unwrap();
+        let out = llmring(
+            &[
+                "receipt",
+                "verify",
+                "--public-key",
+                pubfile.to_str().unwrap(),
+            ],
+            Some(&signed),
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+        // Invalid: exit 1.
+        let tampered = signed.replace("\"completion_tokens\":10", "\"completion_tokens\":11");
+        assert_ne!(tampered, signed);
+        let out = llmring(
+            &["receipt", "verify", "--public-key", &public],
+            Some(&tampered),
+        );
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(stdout(&out).starts_with("invalid"));
+    }
+}
+
+#[test]
+fn errors_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, public) = keygen(dir.path(), "base64url");
+    for (args, stdin) in [
+        (vec!["receipt", "verify", "--public-key", "not-a-key"], "{}"),
+        (
+            vec!["receipt", "verify", "--public-key", public.as_str()],
+            "{broken",
+        ),
+        (vec!["receipt", "canonical"], "[1,2"),
+        (vec!["receipt", "digest", "/nonexistent/file.json"], ""),
+        (vec!["receipt", "sign", "--key", "/nonexistent/key"], "{}"),
+    ] {
+        let out = llmring(&args, Some(stdin));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("llmring: "), "{err}");
+    }
+}
+
+#[test]
+fn readable_private_key_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(dir.path(), "base64url");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = llmring(&["receipt", "sign", "--key", &key], Some("{}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("readable by group or others")
+    );
+}
+
+fn c_api(
+    f: unsafe extern "C" fn(*const c_char, *mut *mut c_char, *mut *mut c_char) -> llmring_status_t,
+    input: &str,
+) -> String {
+    let input = CString::new(input).unwrap();
+    let mut out: *mut c_char = std::ptr::null_mut();
+    // SAFETY: valid C string, valid out-pointer; error output not requested.
+    let status = unsafe { f(input.as_ptr(), &mut out, std::ptr::null_mut()) };
+    assert_eq!(status, llmring_status_t::LLMRING_OK);
+    // SAFETY: `out` was returned by llmring and is freed once below.
+    let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
+    unsafe { llmring_string_free(out) };
+    text
+}
+
+#[test]
+fn cli_rust_and_c_give_identical_bytes() {
+    let key = llmring::receipt::keys::generate().unwrap();
+    let receipt = api::generate(&receipt_input(), Some(&key)).unwrap();
+    // Spell it differently: pretty-printed, members in another order.
+    let value: Value = serde_json::from_str(&receipt).unwrap();
+    let pretty = serde_json::to_string_pretty(&value).unwrap();
+
+    let rust = api::canonical(&pretty).unwrap();
+    let cli = stdout(&llmring(&["receipt", "canonical"], Some(&pretty)));
+    let c = c_api(llmring_receipt_canonical_json, &pretty);
+    assert_eq!(rust, cli);
+    assert_eq!(rust, c);
+    assert!(!rust.contains("signature"));
+    assert!(rust.contains("r\u{e9}sum\u{e9}"));
+
+    let digest = api::digest(&pretty).unwrap();
+    assert_eq!(
+        stdout(&llmring(&["receipt", "digest"], Some(&pretty))).trim(),
+        digest
+    );
+    assert_eq!(c_api(llmring_receipt_digest, &pretty), digest);
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(rust.as_bytes())), digest);
+}
