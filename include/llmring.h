@@ -106,6 +106,18 @@ typedef enum {
   LLMRING_INTERNAL = 17,
 } llmring_status_t;
 
+/**
+ * An iterator over receipts (a snapshot taken when it was created). Not thread-safe: use it
+ * from one thread at a time.
+ */
+typedef struct llmring_receipts_iter_t llmring_receipts_iter_t;
+
+/**
+ * A client: configuration, lockfile, registry, signing key, receipts, one async runtime and
+ * one HTTP connection pool. Thread-safe: one handle may be used from many threads at once.
+ */
+typedef struct llmring_t llmring_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -127,6 +139,116 @@ void llmring_string_free(char *s);
  * Ownership: the returned string is static; do not free it.
  */
 const char *llmring_version(void);
+
+/**
+ * Creates a client. `config_json` may be NULL or `"{}"` for every default; see
+ * `docs/configuration.md` for the keys (unknown keys are `LLMRING_CONFIG`).
+ *
+ * Ownership: `config_json` is borrowed. On success `*out_client` receives a new client owned
+ * by the caller; release it with `llmring_free`. `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: input strings NUL-terminated and readable for the
+ * call, out-pointers writable.
+ */
+llmring_status_t llmring_new(const char *config_json, llmring_t **out_client, char **out_error);
+
+/**
+ * Releases a client. Accepts NULL. Receipts already returned stay valid (they are separate
+ * strings). Do not call it while another thread is still using the client.
+ *
+ * Ownership: takes ownership of `client`, which must not be used afterwards.
+ *
+ * # Safety
+ * `client` must be NULL or a pointer returned by `llmring_new` and not freed before.
+ */
+void llmring_free(llmring_t *client);
+
+/**
+ * Sends one chat request and waits for the answer. Many threads may call it on the same
+ * client at once. Do not call it from inside one of llmring's own callbacks.
+ *
+ * `request_json`: `{"model": ALIAS | "provider:model", "messages": [...], "system"?,
+ * "temperature"?, "max_tokens"?, "response_format"?, "tools"?, "tool_choice"?, "profile"?,
+ * "metadata"?, "mock_response"?, "mock_usage"?}`. The response JSON has `content`, `model`,
+ * `alias`, `profile`, `finish_reason`, `tool_calls`, `usage` (tokens, `cost`, `input_cost`,
+ * `output_cost`, `cost_breakdown`, `cost_status`) and `receipt`. A failed call has no
+ * receipt.
+ *
+ * Ownership: `client` and `request_json` are borrowed. On success `*out_response_json`
+ * receives a new string owned by the caller (free with `llmring_string_free`). `out_error`
+ * is optional; its JSON names provider, model and HTTP status, never an API key.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_chat(const llmring_t *client,
+                              const char *request_json,
+                              char **out_response_json,
+                              char **out_error);
+
+/**
+ * Starts an iteration over the client's receipts, oldest first. `filter_json` may be NULL or
+ * `{"since"?, "until"? (RFC 3339; since inclusive, until exclusive), "alias"?, "provider"?,
+ * "model"?, "profile"?}`.
+ *
+ * Ownership: `client` and `filter_json` are borrowed; the iterator does not borrow the
+ * client and may outlive it. On success `*out_iter` receives a new iterator owned by the
+ * caller; release it with `llmring_receipts_iter_free`. `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_receipts_iter(const llmring_t *client,
+                                       const char *filter_json,
+                                       llmring_receipts_iter_t **out_iter,
+                                       char **out_error);
+
+/**
+ * The next receipt: returns `LLMRING_OK` with `*out_receipt_json` set, or `LLMRING_END`
+ * (and leaves `*out_receipt_json` untouched) when there are no more.
+ *
+ * Ownership: `iter` is borrowed. Each receipt string is owned by the caller (free with
+ * `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * `iter` must be NULL or a live iterator from `llmring_receipts_iter`, used by one thread at
+ * a time; `out_receipt_json` must be writable.
+ */
+llmring_status_t llmring_receipts_iter_next(llmring_receipts_iter_t *iter,
+                                            char **out_receipt_json,
+                                            char **out_error);
+
+/**
+ * Releases an iterator. Accepts NULL.
+ *
+ * Ownership: takes ownership of `iter`, which must not be used afterwards.
+ *
+ * # Safety
+ * `iter` must be NULL or a pointer returned by `llmring_receipts_iter` and not freed before.
+ */
+void llmring_receipts_iter_free(llmring_receipts_iter_t *iter);
+
+/**
+ * Prices usage obtained elsewhere with the client's registry. `model` is `provider:model`;
+ * `usage_json` is that provider's own usage object (OpenAI `usage`, Anthropic `usage`,
+ * Gemini `usageMetadata`, Ollama's final message). The result is the `usage` object a chat
+ * response carries (`cost`, `input_cost`, `output_cost`, `cost_breakdown`, `cost_status`).
+ *
+ * Ownership: all inputs are borrowed. On success `*out_json` receives a new string owned by
+ * the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_calculate_cost(const llmring_t *client,
+                                        const char *model,
+                                        const char *usage_json,
+                                        char **out_json,
+                                        char **out_error);
 
 /**
  * Generates a new Ed25519 key pair.

@@ -5,6 +5,7 @@
 //! See `docs/architecture.md`.
 
 pub mod chat;
+pub mod client;
 pub mod cost;
 pub mod error;
 pub mod ffi;
@@ -13,6 +14,7 @@ pub mod lockfile;
 pub mod providers;
 pub mod receipt;
 pub mod registry;
+pub mod store;
 
 pub use error::{Error, ErrorKind, Result};
 

@@ -57,6 +57,12 @@ fn to_c_string_lossy(text: String) -> CString {
     })
 }
 
+/// Runs a `*_free` function's body: a panic is swallowed (a free function has no status to
+/// report it with, and unwinding into C is undefined behaviour).
+pub fn release(body: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(body));
+}
+
 /// Borrows a required string argument.
 ///
 /// # Safety

@@ -11,6 +11,7 @@
 //! - strings passed in are borrowed, must be NUL-terminated UTF-8, and are not kept.
 
 pub mod boundary;
+pub mod client;
 pub mod keys;
 pub mod receipt;
 pub mod status;
@@ -29,7 +30,7 @@ pub unsafe extern "C" fn llmring_string_free(s: *mut c_char) {
     if s.is_null() {
         return;
     }
-    let _ = std::panic::catch_unwind(|| {
+    boundary::release(|| {
         // SAFETY: `s` is non-NULL and, by this function's contract, was returned by
         // `CString::into_raw` in this library and not freed before.
         drop(unsafe { CString::from_raw(s) });

@@ -1,0 +1,241 @@
+//! One chat call: resolution, the attempt on each candidate model, pricing, the receipt.
+
+use serde_json::{Map, Value, json};
+
+use super::Inner;
+use super::transport::{self, RetryPolicy};
+use crate::chat::{ChatRequest, ChatResponse};
+use crate::cost::{self, Cost, Usage};
+use crate::error::{Error, ErrorKind, Result};
+use crate::lockfile::{ModelRef, Resolution};
+use crate::providers::{Provider, mock};
+use crate::receipt::{self, ReceiptInput};
+use crate::store;
+
+/// What a successful attempt produced.
+struct Answer {
+    model: ModelRef,
+    reply: ChatResponse,
+    /// The provider whose usage shape `reply.usage` has.
+    usage_shape: &'static str,
+    mock: bool,
+}
+
+pub async fn chat(inner: &Inner, request: ChatRequest) -> Result<Value> {
+    let profile = inner
+        .lockfile
+        .select_profile(
+            request.profile.as_deref(),
+            inner.config.profile.as_deref(),
+            &inner.lock_env,
+        )
+        .to_owned();
+    let resolution = inner.lockfile.resolve(&request.model, &profile)?;
+    let answer = if request.mock_response.is_some() {
+        mock_answer(&request, &resolution)?
+    } else {
+        provider_answer(inner, &request, &resolution).await?
+    };
+    finish(inner, &resolution, answer)
+}
+
+/// The offline mock: no network; priced as the first candidate model.
+fn mock_answer(request: &ChatRequest, resolution: &Resolution) -> Result<Answer> {
+    Ok(Answer {
+        model: resolution.candidates[0].clone(),
+        reply: mock::reply(request)?,
+        usage_shape: "openai",
+        mock: true,
+    })
+}
+
+/// Tries each candidate in order (each with its retries); the first success wins.
+async fn provider_answer(
+    inner: &Inner,
+    request: &ChatRequest,
+    resolution: &Resolution,
+) -> Result<Answer> {
+    let mut failures = Vec::new();
+    for candidate in &resolution.candidates {
+        match attempt(inner, request, candidate).await {
+            Ok(answer) => return Ok(answer),
+            Err(e) => failures.push(e),
+        }
+    }
+    let attempts: Vec<Value> = failures
+        .iter()
+        .map(|e| {
+            let mut a = e.details.clone();
+            a.insert("code".into(), e.kind.name().into());
+            Value::Object(a)
+        })
+        .collect();
+    let last = failures
+        .pop()
+        .expect("a resolution has at least one candidate");
+    Err(Error {
+        message: format!(
+            "{} (alias {:?}, {} model(s) tried)",
+            last.message,
+            resolution.alias,
+            attempts.len()
+        ),
+        ..last
+    }
+    .with("alias", resolution.alias.clone())
+    .with("tried", attempts))
+}
+
+async fn attempt(inner: &Inner, request: &ChatRequest, candidate: &ModelRef) -> Result<Answer> {
+    let named = |e: Error| {
+        e.with("provider", candidate.provider.clone())
+            .with("model", candidate.model.clone())
+    };
+    let provider =
+        Provider::from_name(&candidate.provider).map_err(|e| named(Error::config(e.message)))?;
+    if inner.config.strict_cost {
+        // Refuse before spending money when the price cannot be known.
+        let status =
+            cost::calculate_cost(&inner.registry, candidate, Some(&Usage::new(1, 1))).status;
+        if !status.is_priced() {
+            return Err(named(Error::new(
+                ErrorKind::CostUnknown,
+                format!("{candidate} cannot be priced ({status}) and strict_cost is on"),
+            )));
+        }
+    }
+    let endpoint = inner.config.endpoint(provider, &inner.env);
+    if provider.requires_api_key()
+        && endpoint.api_key.is_none()
+        && endpoint.base_url.trim_end_matches('/') == provider.default_base_url()
+    {
+        return Err(named(Error::new(
+            ErrorKind::Auth,
+            format!(
+                "no API key for {provider}: set {} or providers.{provider}.api_key",
+                provider.api_key_env().join(" or ")
+            ),
+        )));
+    }
+    let http_request = provider
+        .build_request(request, &candidate.model, &endpoint)
+        .map_err(named)?;
+    let policy = RetryPolicy {
+        max_retries: inner.config.max_retries(),
+        backoff: inner.config.retry_backoff(),
+    };
+    let body = transport::send_with_retries(
+        &inner.http,
+        provider,
+        &candidate.model,
+        &http_request,
+        endpoint.api_key.as_ref(),
+        policy,
+    )
+    .await?;
+    let reply = provider.parse_response(&body).map_err(named)?;
+    Ok(Answer {
+        model: candidate.clone(),
+        reply: reply.response,
+        usage_shape: provider.name(),
+        mock: false,
+    })
+}
+
+/// Prices the answer, issues and stores the receipt, and builds the response JSON.
+fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> Result<Value> {
+    let Answer {
+        model,
+        reply,
+        usage_shape,
+        mock,
+    } = answer;
+    let usage = match &reply.usage {
+        Some(raw) => cost::normalize_usage(usage_shape, raw)?,
+        None => None,
+    };
+    let cost = cost::calculate_cost(&inner.registry, &model, usage.as_ref());
+    if inner.config.strict_cost && !cost.status.is_priced() {
+        return Err(Error::new(
+            ErrorKind::CostUnknown,
+            format!(
+                "the call to {model} could not be priced ({}) and strict_cost is on",
+                cost.status
+            ),
+        )
+        .with("provider", model.provider.clone())
+        .with("model", model.model.clone())
+        .with("cost_status", cost.status.as_str()));
+    }
+    let mut issued = receipt::generate(receipt_input(
+        inner,
+        resolution,
+        &model,
+        usage.as_ref(),
+        &cost,
+        mock,
+    )?)?;
+    let signed = issued.issue(inner.signing_key.as_ref())?;
+    inner
+        .store
+        .append(signed.json.clone(), store::Filter::fields_of(&issued));
+    let receipt: Value = serde_json::from_str(&signed.json)
+        .map_err(|e| Error::internal(format!("receipt JSON: {e}")))?;
+    let mut usage_obj = cost::usage_json(usage.as_ref(), &cost);
+    usage_obj.insert("receipt_digest".into(), signed.digest.into());
+    Ok(json!({
+        "content": reply.content,
+        "model": model.to_string(),
+        "alias": resolution.alias,
+        "profile": resolution.profile,
+        "finish_reason": reply.finish_reason,
+        "tool_calls": reply.tool_calls,
+        "usage": Value::Object(usage_obj),
+        "receipt": receipt,
+    }))
+}
+
+fn receipt_input(
+    inner: &Inner,
+    resolution: &Resolution,
+    model: &ModelRef,
+    usage: Option<&Usage>,
+    cost: &Cost,
+    mock: bool,
+) -> Result<ReceiptInput> {
+    let mut extra = Map::new();
+    if let Some(u) = usage {
+        for (key, n) in [
+            ("cached_tokens", u.cached_read_tokens),
+            ("cache_write_5m_tokens", u.cache_write_5m_tokens),
+            ("cache_write_1h_tokens", u.cache_write_1h_tokens),
+            ("reasoning_tokens", u.reasoning_tokens),
+        ] {
+            if n > 0 {
+                extra.insert(key.into(), n.into());
+            }
+        }
+    }
+    if !cost.status.is_priced() || usage.is_some_and(|u| u.prompt_tokens.is_none()) {
+        extra.insert("cost_status".into(), cost.status.as_str().into());
+    }
+    if mock {
+        // The receipt says plainly that no provider was called.
+        extra.insert("mock".into(), true.into());
+    }
+    let prompt = usage.and_then(|u| u.prompt_tokens).unwrap_or(0);
+    let completion = usage.map_or(0, |u| u.completion_tokens);
+    ReceiptInput::from_value(json!({
+        "alias": resolution.alias,
+        "profile": resolution.profile,
+        "lock_digest": inner.lockfile.digest,
+        "provider": model.provider,
+        "model": model.model,
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion},
+        "costs": {
+            "input_cost": cost.input_cost.normalize().to_string(),
+            "output_cost": cost.output_cost.normalize().to_string(),
+        },
+        "extra": extra,
+    }))
+}

@@ -1,0 +1,126 @@
+//! The LLMRing service: resolve an alias to candidate models, call the provider (or the
+//! offline mock), price the usage, issue a signed receipt and store it. A [`Client`] owns one
+//! tokio runtime and one HTTP connection pool, and is safe to use from many threads at once.
+
+mod call;
+pub mod config;
+mod registry_source;
+pub mod transport;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use config::Config;
+
+use crate::cost;
+use crate::error::{Error, Result};
+use crate::keyfile;
+use crate::lockfile::{Lockfile, LockfileEnv, ModelRef};
+use crate::receipt::keys::{self, SigningKey};
+use crate::registry::Registry;
+use crate::store::{Filter, MemoryStore};
+
+/// A configured client. Cheap to share: wrap it in an `Arc` or borrow it from many threads.
+pub struct Client {
+    runtime: tokio::runtime::Runtime,
+    inner: Arc<Inner>,
+}
+
+/// Everything a call needs, shared with the tasks running on the runtime.
+pub(crate) struct Inner {
+    pub config: Config,
+    pub http: reqwest::Client,
+    pub lockfile: Lockfile,
+    pub lock_env: LockfileEnv,
+    pub registry: Registry,
+    pub signing_key: Option<SigningKey>,
+    pub store: MemoryStore,
+    pub env: fn(&str) -> Option<String>,
+}
+
+impl Client {
+    /// Builds a client from configuration JSON (`None` or `{}` for every default).
+    pub fn new(config_json: Option<&str>) -> Result<Client> {
+        Self::with_config(Config::from_json(config_json)?)
+    }
+
+    /// Builds a client from a parsed configuration.
+    pub fn with_config(config: Config) -> Result<Client> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("llmring")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout())
+            .connect_timeout(config.timeout().min(std::time::Duration::from_secs(10)))
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        let lock_env = LockfileEnv::from_process();
+        let lockfile = Lockfile::discover(config.lockfile.as_deref(), &lock_env)?;
+        let registry = runtime.block_on(registry_source::load(&config.registry, &http))?;
+        let signing_key = match (&config.signing_key, &config.signing_key_file) {
+            (Some(text), _) => Some(keys::parse_private(text)?),
+            (None, Some(path)) => Some(keyfile::read_private(path)?),
+            (None, None) => None,
+        };
+        let inner = Inner {
+            config,
+            http,
+            lockfile,
+            lock_env,
+            registry,
+            signing_key,
+            store: MemoryStore::default(),
+            env: config::process_env,
+        };
+        Ok(Client {
+            runtime,
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// One chat call, blocking the calling thread until it completes. `request_json` is a
+    /// [`crate::chat::ChatRequest`]; the result is the response JSON (`content`, `model`,
+    /// `finish_reason`, `tool_calls`, `usage`, `receipt`). Must not be called from inside an
+    /// async runtime.
+    pub fn chat(&self, request_json: &str) -> Result<String> {
+        let request = crate::chat::ChatRequest::from_json(request_json)?;
+        let inner = Arc::clone(&self.inner);
+        let response = self
+            .runtime
+            .block_on(async move { call::chat(&inner, request).await })?;
+        // Canonical form: costs print as their exact decimals (0.0000051, not 5.1e-6), and the
+        // embedded receipt is byte for byte the stored one.
+        crate::receipt::to_json(&response)
+    }
+
+    /// The receipts this client issued that match `filter_json`, oldest first, as canonical
+    /// JSON texts.
+    pub fn receipts(&self, filter_json: Option<&str>) -> Result<Vec<String>> {
+        let filter = Filter::from_json(filter_json)?;
+        Ok(self.inner.store.select(&filter))
+    }
+
+    /// Prices usage obtained elsewhere: `model` is `provider:model`, `usage_json` the
+    /// provider's own usage object. Returns the `usage` object a response would carry.
+    pub fn calculate_cost(&self, model: &str, usage_json: &str) -> Result<String> {
+        let model = ModelRef::parse(model)?;
+        let raw = crate::receipt::json::parse_strict(usage_json)?;
+        let usage = cost::normalize_usage(&model.provider, &raw)?;
+        let cost = cost::calculate_cost(&self.inner.registry, &model, usage.as_ref());
+        crate::receipt::to_json(&Value::Object(cost::usage_json(usage.as_ref(), &cost)))
+    }
+
+    /// The registry prices come from.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The lockfile in force.
+    pub fn lockfile(&self) -> &Lockfile {
+        &self.inner.lockfile
+    }
+}
