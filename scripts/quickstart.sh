@@ -6,7 +6,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${LLMRING_BUILD_DIR:-$root/build}"
-example=sign_verify   # examples-c/sign_verify.c
+example=quickstart   # examples-c/quickstart.c
 
 configure=(cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release)
 if [[ ! -f "$build/CMakeCache.txt" ]] && command -v ninja >/dev/null; then

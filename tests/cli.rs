@@ -183,3 +183,57 @@ fn cli_rust_and_c_give_identical_bytes() {
     use sha2::Digest;
     assert_eq!(hex::encode(sha2::Sha256::digest(rust.as_bytes())), digest);
 }
+
+#[test]
+fn chat_prints_the_response_json_of_llmring_chat() {
+    let key = llmring::receipt::keys::generate().unwrap();
+    let private =
+        llmring::receipt::keys::encode_private(&key, llmring::receipt::keys::KeyFormat::Hex)
+            .unwrap();
+    // Base URLs on a closed port prove the mock calls no provider.
+    let config = json!({
+        "signing_key": private.as_str(),
+        "providers": {"openai": {"base_url": "http://127.0.0.1:9/v1", "api_key": "sk-test"}},
+    })
+    .to_string();
+    let out = llmring(
+        &[
+            "chat", "--config", &config, "--model", "fast", "--mock", "hi there", "--json", "Hello",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let response: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(response["content"], "hi there");
+    assert_eq!(response["model"], "openai:gpt-4o-mini");
+    assert_eq!(response["receipt"]["mock"], true);
+    assert!(!stdout(&out).contains("sk-test"));
+    let receipt = response["receipt"].to_string();
+    assert!(api::verify(&receipt, &key.verifying_key()).unwrap().valid);
+
+    let plain = llmring(
+        &["chat", "--config", &config, "--mock", "hi there", "Hello"],
+        None,
+    );
+    assert!(plain.status.success(), "{plain:?}");
+    let text = stdout(&plain);
+    assert!(text.starts_with("hi there\n"), "{text}");
+    assert!(text.contains("fast -> openai:gpt-4o-mini"), "{text}");
+    assert!(text.contains("(priced)"), "{text}");
+}
+
+#[test]
+fn info_shows_prices_and_refuses_unknown_models() {
+    let out = llmring(&["info", "openai:gpt-4o-mini", "--json"], None);
+    assert!(out.status.success(), "{out:?}");
+    let info: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(info["dollars_per_million_tokens_input"].to_string(), "0.15");
+    assert_eq!(info["dollars_per_million_tokens_output"].to_string(), "0.6");
+    let out = llmring(&["info", "openai:no-such-model"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("not in the registry")
+    );
+}

@@ -1,5 +1,6 @@
 //! The `llmring` command-line program: a client of the library like any host.
 
+mod chat;
 mod receipt;
 
 use std::process::ExitCode;
@@ -21,6 +22,10 @@ struct Cli {
 enum Command {
     /// Generate an Ed25519 signing key: writes the private key (mode 0600), prints the public key.
     Keygen(receipt::KeygenArgs),
+    /// Chat through an alias and print the answer and its cost.
+    Chat(chat::ChatArgs),
+    /// Show a model's prices and limits from the registry.
+    Info(chat::InfoArgs),
     /// Sign, verify, canonicalize and digest receipts.
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
@@ -34,6 +39,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Keygen(args) => receipt::keygen(args),
         Command::Receipt(cmd) => receipt::run(cmd),
+        Command::Chat(args) => chat::chat(args),
+        Command::Info(args) => chat::info(args),
     };
     match result {
         Ok(code) => code,

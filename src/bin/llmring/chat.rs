@@ -1,0 +1,137 @@
+//! `llmring chat` and `llmring info`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Args;
+use llmring::client::Client;
+use llmring::lockfile::ModelRef;
+use llmring::{Error, Result};
+use serde_json::{Value, json};
+
+#[derive(Args)]
+pub struct ChatArgs {
+    /// Client configuration: a JSON file, or the JSON itself (as for `llmring_new`).
+    #[arg(long)]
+    config: Option<String>,
+    /// Alias or `provider:model`.
+    #[arg(long, default_value = "fast")]
+    model: String,
+    /// Profile (else the configuration's, LLMRING_PROFILE, the lockfile's default).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Answer offline with this text instead of calling a provider (used automatically when
+    /// no API key is set anywhere).
+    #[arg(long)]
+    mock: Option<String>,
+    /// Print the response JSON exactly as `llmring_chat` returns it.
+    #[arg(long)]
+    json: bool,
+    /// The user message.
+    message: String,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// `provider:model`.
+    model: String,
+    /// Client configuration (its registry settings are used).
+    #[arg(long)]
+    config: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads `--config`: inline JSON when it starts with `{`, else a file path.
+fn config_text(config: Option<&str>) -> Result<Option<String>> {
+    match config {
+        None => Ok(None),
+        Some(text) if text.trim_start().starts_with('{') => Ok(Some(text.to_owned())),
+        Some(path) => std::fs::read_to_string(Path::new(path))
+            .map(Some)
+            .map_err(|e| Error::config(format!("cannot read configuration {path}: {e}"))),
+    }
+}
+
+/// True when no provider API key is configured or in the environment.
+fn no_api_key(config: Option<&str>) -> bool {
+    let env_keys = [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+    ];
+    let in_env = env_keys
+        .iter()
+        .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()));
+    let in_config = config.is_some_and(|c| c.contains("\"api_key\""));
+    !in_env && !in_config
+}
+
+pub fn chat(args: ChatArgs) -> Result<ExitCode> {
+    let config = config_text(args.config.as_deref())?;
+    let client = Client::new(config.as_deref())?;
+    let mut request = json!({
+        "model": args.model,
+        "messages": [{"role": "user", "content": args.message}],
+    });
+    if let Some(profile) = args.profile {
+        request["profile"] = profile.into();
+    }
+    let mock = args.mock.or_else(|| {
+        no_api_key(config.as_deref()).then(|| {
+            eprintln!("llmring: no API key set; answering with the offline mock");
+            "This is the offline mock answering: set an API key for a real answer.".to_owned()
+        })
+    });
+    if let Some(text) = mock {
+        request["mock_response"] = text.into();
+    }
+    let response = client.chat(&request.to_string())?;
+    if args.json {
+        println!("{response}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r: Value = serde_json::from_str(&response).map_err(|e| Error::internal(e.to_string()))?;
+    println!("{}", r["content"].as_str().unwrap_or_default());
+    let usage = &r["usage"];
+    println!(
+        "\n{} -> {} | {} prompt + {} completion tokens | ${} ({}) | receipt {}",
+        r["alias"].as_str().unwrap_or_default(),
+        r["model"].as_str().unwrap_or_default(),
+        usage["prompt_tokens"],
+        usage["completion_tokens"],
+        usage["cost"],
+        usage["cost_status"].as_str().unwrap_or_default(),
+        r["receipt"]["receipt_id"].as_str().unwrap_or_default(),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn info(args: InfoArgs) -> Result<ExitCode> {
+    let config = config_text(args.config.as_deref())?;
+    let client = Client::new(config.as_deref())?;
+    let model = ModelRef::parse(&args.model)?;
+    let info = client.registry().model(&model).ok_or_else(|| {
+        Error::config(format!(
+            "{model} is not in the registry ({})",
+            client.registry().source()
+        ))
+    })?;
+    let value = info.to_json();
+    if args.json {
+        println!("{}", llmring::receipt::to_json(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", args.model);
+    if let Value::Object(fields) = &value {
+        for (key, v) in fields {
+            if !v.is_null() {
+                let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                println!("  {key:<42} {shown}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
