@@ -123,7 +123,8 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Releases a string returned by any llmring function. Accepts NULL.
+ * Releases a string returned by any llmring function, overwriting it with zeros first (it
+ * may hold a private key). Accepts NULL.
  *
  * Ownership: takes ownership of `s`, which must have come from llmring and must not be used
  * afterwards. Never pass a string that llmring did not return.

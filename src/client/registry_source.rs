@@ -32,7 +32,8 @@ pub async fn load(config: &RegistryConfig, http: &reqwest::Client) -> Result<Reg
 }
 
 /// One provider's file: fresh cache, else fetched (and cached), else stale cache. A provider
-/// the registry does not have (404) has no models.
+/// the registry does not have (404) has no models, cached as an empty file of models so it
+/// is not asked for again until the cache is stale.
 async fn provider_file(
     http: &reqwest::Client,
     url: &str,
@@ -48,7 +49,8 @@ async fn provider_file(
     }
     let file_url = cache::provider_file_url(url, provider);
     match fetch(http, &file_url).await {
-        Ok(Some(text)) => {
+        Ok(fetched) => {
+            let text = fetched.unwrap_or_else(|| NO_MODELS.to_owned());
             // A failed cache write only costs a fetch next time.
             if let Some(parent) = path.parent() {
                 let _ = std::fs::create_dir_all(parent);
@@ -56,11 +58,13 @@ async fn provider_file(
             let _ = std::fs::write(&path, &text);
             Ok(Some(text))
         }
-        Ok(None) => Ok(None),
         Err(e) if state == cache::CacheState::Stale => read_cache(&path).map(Some).map_err(|_| e),
         Err(e) => Err(e),
     }
 }
+
+/// What a provider the registry does not have is cached as.
+const NO_MODELS: &str = "{\"models\": {}}\n";
 
 async fn fetch(http: &reqwest::Client, url: &str) -> Result<Option<String>> {
     let fail = |what: String| Error::config(format!("registry {url}: {what}"));

@@ -18,7 +18,8 @@ pub mod status;
 
 use std::ffi::{CString, c_char};
 
-/// Releases a string returned by any llmring function. Accepts NULL.
+/// Releases a string returned by any llmring function, overwriting it with zeros first (it
+/// may hold a private key). Accepts NULL.
 ///
 /// Ownership: takes ownership of `s`, which must have come from llmring and must not be used
 /// afterwards. Never pass a string that llmring did not return.
@@ -33,7 +34,9 @@ pub unsafe extern "C" fn llmring_string_free(s: *mut c_char) {
     boundary::release(|| {
         // SAFETY: `s` is non-NULL and, by this function's contract, was returned by
         // `CString::into_raw` in this library and not freed before.
-        drop(unsafe { CString::from_raw(s) });
+        let bytes = unsafe { CString::from_raw(s) }.into_bytes_with_nul();
+        // Returned strings may hold key material (llmring_keypair_generate): wipe them all.
+        zeroize::Zeroizing::new(bytes);
     });
 }
 
