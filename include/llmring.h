@@ -118,6 +118,22 @@ typedef struct llmring_receipts_iter_t llmring_receipts_iter_t;
  */
 typedef struct llmring_t llmring_t;
 
+/**
+ * Called exactly once when an asynchronous call ends, on one of the client's own threads
+ * (never the thread that started the call).
+ *
+ * On success `status` is `LLMRING_OK`, `response_json` the response (as `llmring_chat`
+ * returns it) and `error_json` NULL; on failure `response_json` is NULL and `error_json` the
+ * error JSON. Both strings are borrowed: valid only until the callback returns (copy what you
+ * keep; do not free them). The callback must return promptly and must not call
+ * `llmring_chat` or `llmring_free` on the same client; it may call `llmring_chat_async`,
+ * `llmring_cancel` and every function that does not take a client.
+ */
+typedef void (*llmring_done_fn)(void *user_data,
+                                llmring_status_t status,
+                                const char *response_json,
+                                const char *error_json);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -140,6 +156,40 @@ void llmring_string_free(char *s);
  * Ownership: the returned string is static; do not free it.
  */
 const char *llmring_version(void);
+
+/**
+ * Starts a chat call without blocking: returns at once with the call's id in
+ * `*out_request_id`, and `on_done` runs exactly once when the call ends (see
+ * `llmring_done_fn`), with `LLMRING_CANCELLED` after `llmring_cancel` or when the client is
+ * freed first. A request that cannot be read fails here and `on_done` is not called.
+ *
+ * Ownership: `client` and `request_json` are borrowed (the request is read before this
+ * returns). `user_data` is passed to `on_done` untouched and must stay valid until then.
+ * `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable; `on_done` must be safe to call from another
+ * thread with `user_data`.
+ */
+llmring_status_t llmring_chat_async(const llmring_t *client,
+                                    const char *request_json,
+                                    llmring_done_fn on_done,
+                                    void *user_data,
+                                    uint64_t *out_request_id,
+                                    char **out_error);
+
+/**
+ * Cancels an asynchronous call: its callback receives `LLMRING_CANCELLED` unless it already
+ * completed. Cancelling an unknown or finished id does nothing. The provider request is
+ * abandoned (its connection closed), not only the wait.
+ *
+ * Ownership: `client` is borrowed. `out_error` is optional.
+ *
+ * # Safety
+ * `client` must be NULL or a live client from `llmring_new`; `out_error` NULL or writable.
+ */
+llmring_status_t llmring_cancel(const llmring_t *client, uint64_t request_id, char **out_error);
 
 /**
  * Creates a client. `config_json` may be NULL or `"{}"` for every default; see

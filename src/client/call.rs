@@ -21,6 +21,12 @@ struct Answer {
     mock: bool,
 }
 
+/// [`chat`], with the response as canonical JSON text: costs print as their exact decimals
+/// (0.0000051, not 5.1e-6), and the embedded receipt is byte for byte the stored one.
+pub async fn chat_json(inner: &Inner, request: ChatRequest) -> Result<String> {
+    receipt::to_json(&chat(inner, request).await?)
+}
+
 pub async fn chat(inner: &Inner, request: ChatRequest) -> Result<Value> {
     let profile = inner
         .lockfile

@@ -4,6 +4,7 @@
 
 mod call;
 pub mod config;
+mod inflight;
 mod registry_source;
 pub mod transport;
 
@@ -23,9 +24,14 @@ use crate::store::{Filter, MemoryStore};
 
 /// A configured client. Cheap to share: wrap it in an `Arc` or borrow it from many threads.
 pub struct Client {
-    runtime: tokio::runtime::Runtime,
+    // An Option only so that Drop can take it: always Some while the client lives.
+    runtime: Option<tokio::runtime::Runtime>,
     inner: Arc<Inner>,
+    inflight: Arc<inflight::InFlight>,
 }
+
+/// What the callback of [`Client::chat_async`] receives: the response JSON or the error.
+pub type Completion = Box<dyn FnOnce(Result<String>) + Send + 'static>;
 
 /// Everything a call needs, shared with the tasks running on the runtime.
 pub(crate) struct Inner {
@@ -77,8 +83,9 @@ impl Client {
             env: config::process_env,
         };
         Ok(Client {
-            runtime,
+            runtime: Some(runtime),
             inner: Arc::new(inner),
+            inflight: Arc::default(),
         })
     }
 
@@ -89,12 +96,44 @@ impl Client {
     pub fn chat(&self, request_json: &str) -> Result<String> {
         let request = crate::chat::ChatRequest::from_json(request_json)?;
         let inner = Arc::clone(&self.inner);
-        let response = self
-            .runtime
-            .block_on(async move { call::chat(&inner, request).await })?;
-        // Canonical form: costs print as their exact decimals (0.0000051, not 5.1e-6), and the
-        // embedded receipt is byte for byte the stored one.
-        crate::receipt::to_json(&response)
+        self.runtime()
+            .block_on(async move { call::chat_json(&inner, request).await })
+    }
+
+    /// Starts a chat call and returns its id at once. `done` runs exactly once, on one of the
+    /// client's runtime threads, with the response JSON or the error (`Cancelled` after
+    /// [`Client::cancel`] or when the client is dropped first). A request that cannot be read
+    /// is an error here, and `done` is not called.
+    pub fn chat_async(&self, request_json: &str, done: Completion) -> Result<u64> {
+        let request = crate::chat::ChatRequest::from_json(request_json)?;
+        let inner = Arc::clone(&self.inner);
+        let inflight = Arc::clone(&self.inflight);
+        let (id, cancelled) = self.inflight.register();
+        let task = self.runtime().spawn(async move {
+            let result = tokio::select! {
+                result = call::chat_json(&inner, request) => result,
+                _ = cancelled => Err(Error::new(
+                    crate::ErrorKind::Cancelled,
+                    format!("call {id} was cancelled"),
+                )),
+            };
+            inflight.finish(id);
+            done(result);
+        });
+        self.inflight.set_task(id, task);
+        Ok(id)
+    }
+
+    /// Cancels the call `id` started by [`Client::chat_async`]: its callback receives
+    /// `Cancelled` unless it already completed. Returns whether the call was still in flight.
+    pub fn cancel(&self, id: u64) -> bool {
+        self.inflight.cancel(id)
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime lives as long as the client")
     }
 
     /// The receipts this client issued that match `filter_json`, oldest first, as canonical
@@ -122,5 +161,26 @@ impl Client {
     /// The lockfile in force.
     pub fn lockfile(&self) -> &Lockfile {
         &self.inner.lockfile
+    }
+}
+
+impl Drop for Client {
+    /// Completes every call still in flight with `Cancelled` (their callbacks run), then stops
+    /// the runtime. Called from inside a runtime (a callback freeing its own client), it cannot
+    /// wait: the runtime is then shut down in the background.
+    fn drop(&mut self) {
+        let tasks = self.inflight.cancel_all();
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            runtime.shutdown_background();
+            return;
+        }
+        runtime.block_on(async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        });
     }
 }

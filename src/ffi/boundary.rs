@@ -40,7 +40,8 @@ pub fn call(out_error: *mut *mut c_char, body: impl FnOnce() -> Result<()>) -> l
     status
 }
 
-fn error_json(error: &Error, status: llmring_status_t) -> String {
+/// The error JSON handed to C: `{"code","status","message",...details}`.
+pub fn error_json(error: &Error, status: llmring_status_t) -> String {
     let mut value = error.to_json();
     if status == llmring_status_t::LLMRING_PANIC {
         value["code"] = "LLMRING_PANIC".into();
@@ -50,7 +51,7 @@ fn error_json(error: &Error, status: llmring_status_t) -> String {
 }
 
 /// A C string from text that might hold a NUL (which C cannot carry): NULs become U+FFFD.
-fn to_c_string_lossy(text: String) -> CString {
+pub fn to_c_string_lossy(text: String) -> CString {
     CString::new(text).unwrap_or_else(|e| {
         let cleaned = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{fffd}");
         CString::new(cleaned).expect("NULs were replaced")

@@ -234,7 +234,7 @@ pub unsafe extern "C" fn llmring_calculate_cost(
 ///
 /// # Safety
 /// `ptr` must be NULL or a live handle from `llmring_new`.
-unsafe fn client_arg<'a>(ptr: *const llmring_t) -> crate::Result<&'a Client> {
+pub(super) unsafe fn client_arg<'a>(ptr: *const llmring_t) -> crate::Result<&'a Client> {
     if ptr.is_null() {
         return Err(crate::Error::invalid_argument("client is NULL"));
     }
