@@ -633,11 +633,20 @@ pub(super) fn read_candidate_parts(
     Ok(())
 }
 
-/// The `(message, status, code)` of a Gemini error body (an object, or a one-element array
-/// holding it), and whether it says the API key is invalid.
-pub(super) fn error_fields(
-    body: &Value,
-) -> Option<((Option<String>, Option<String>, Option<String>), bool)> {
+/// The fields of a Gemini error body.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct ErrorFields {
+    pub message: Option<String>,
+    /// `status` (`INVALID_ARGUMENT`, `RESOURCE_EXHAUSTED`, ...).
+    pub status: Option<String>,
+    /// `code` (the HTTP status, as text).
+    pub code: Option<String>,
+    /// Whether a detail gives the reason `API_KEY_INVALID`.
+    pub bad_key: bool,
+}
+
+/// The fields of a Gemini error body: `{"error": {..}}`, or a one-element array holding it.
+pub(super) fn error_fields(body: &Value) -> Option<ErrorFields> {
     let e = match body {
         Value::Array(items) => items.first()?.get("error")?,
         other => other.get("error")?,
@@ -652,22 +661,25 @@ pub(super) fn error_fields(
             ds.iter()
                 .any(|d| d.get("reason").and_then(Value::as_str) == Some("API_KEY_INVALID"))
         });
-    Some((
-        (
-            str_field(e, "message"),
-            str_field(e, "status"),
-            code_field(e, "code"),
-        ),
+    Some(ErrorFields {
+        message: str_field(e, "message"),
+        status: str_field(e, "status"),
+        code: code_field(e, "code"),
         bad_key,
-    ))
+    })
 }
 
 pub(super) fn parse_error(status: u16, body: &[u8]) -> ProviderError {
     let parsed = serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| error_fields(&v));
-    let bad_key = parsed.as_ref().is_some_and(|(_, k)| *k);
-    let mut e = ProviderError::from_parts(P, status, body, parsed.map(|(f, _)| f));
+    let bad_key = parsed.as_ref().is_some_and(|f| f.bad_key);
+    let mut e = ProviderError::from_parts(
+        P,
+        status,
+        body,
+        parsed.map(|f| (f.message, f.status, f.code)),
+    );
     if bad_key {
         e.kind = ErrorKind::Auth;
         e.retryable = false;

@@ -20,11 +20,11 @@ pub(super) fn on_event(acc: &mut Acc, data: &str, out: &mut Vec<StreamEvent>) ->
         Ok(v @ Value::Array(_)) if error_fields(&v).is_some() => v,
         _ => Value::Object(parse_object(P, data)?),
     };
-    if let Some(((msg, status, _), _)) = error_fields(&chunk) {
+    if let Some(f) = error_fields(&chunk) {
         return Err(error_event(
             P,
-            msg.as_deref().unwrap_or("(no message)"),
-            status.as_deref(),
+            f.message.as_deref().unwrap_or("(no message)"),
+            f.status.as_deref(),
         ));
     }
     Acc::set_once(&mut acc.id, chunk.get("responseId").and_then(Value::as_str));
