@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
 use crate::store::Filter;
@@ -86,6 +86,7 @@ pub struct FileStore {
     path: PathBuf,
     options: FileStoreOptions,
     queue: Mutex<Queue>,
+    written: Condvar,
     io: Mutex<Writer>,
     syncs: AtomicU64,
 }
@@ -95,6 +96,8 @@ struct Queue {
     next_ticket: u64,
     pending: Vec<(u64, String)>,
     done: HashMap<u64, Result<Appended>>,
+    /// An append is writing a batch (the others wait on `written`).
+    leader_active: bool,
 }
 
 #[derive(Debug)]
@@ -146,6 +149,7 @@ impl FileStore {
             path,
             options,
             queue: Mutex::new(Queue::default()),
+            written: Condvar::new(),
             io: Mutex::new(Writer {
                 file: fd_lock::RwLock::new(file),
                 repairs: Vec::new(),
@@ -168,43 +172,56 @@ impl FileStore {
     /// be written (then nothing of this append is left in the file).
     pub fn append(&self, receipt_json: String) -> Result<Appended> {
         check_receipt_text(&receipt_json)?;
-        let ticket = {
-            let mut q = lock(&self.queue);
-            let t = q.next_ticket;
-            q.next_ticket += 1;
-            q.pending.push((t, receipt_json));
-            t
-        };
-        let mut writer = lock(&self.io);
-        let batch = {
-            let mut q = lock(&self.queue);
+        let mut q = lock(&self.queue);
+        let ticket = q.next_ticket;
+        q.next_ticket += 1;
+        q.pending.push((ticket, receipt_json));
+        // Wait until a leader has written this append, or become the leader.
+        let batch = loop {
             if let Some(done) = q.done.remove(&ticket) {
                 return done;
             }
-            if self.options.group_commit {
-                std::mem::take(&mut q.pending)
-            } else {
-                let i = q
-                    .pending
-                    .iter()
-                    .position(|(t, _)| *t == ticket)
-                    .expect("an append not done is pending");
-                vec![q.pending.remove(i)]
+            if !q.leader_active {
+                if !q.pending.iter().any(|(t, _)| *t == ticket) {
+                    return Err(lost_append());
+                }
+                q.leader_active = true;
+                break if self.options.group_commit {
+                    std::mem::take(&mut q.pending)
+                } else {
+                    let i = q.pending.iter().position(|(t, _)| *t == ticket);
+                    vec![q.pending.remove(i.expect("checked above"))]
+                };
             }
+            q = self.written.wait(q).unwrap_or_else(|p| p.into_inner());
         };
-        let results = self.write_batch(&mut writer, &batch);
-        let mut q = lock(&self.queue);
-        let mut mine = None;
-        for ((t, _), r) in batch.iter().zip(results) {
-            if *t == ticket {
-                mine = Some(r);
-            } else {
-                q.done.insert(*t, r);
+        drop(q);
+        // Hands leadership back and wakes the waiters, even if the write panics.
+        struct Leader<'a>(&'a FileStore);
+        impl Drop for Leader<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.queue).leader_active = false;
+                self.0.written.notify_all();
             }
         }
-        drop(q);
-        drop(writer);
-        mine.expect("the leader's own append is in its batch")
+        let leader = Leader(self);
+        let results = {
+            let mut writer = lock(&self.io);
+            self.write_batch(&mut writer, &batch)
+        };
+        let mut mine = None;
+        {
+            let mut q = lock(&self.queue);
+            for ((t, _), r) in batch.iter().zip(results) {
+                if *t == ticket {
+                    mine = Some(r);
+                } else {
+                    q.done.insert(*t, r);
+                }
+            }
+        }
+        drop(leader);
+        mine.unwrap_or_else(|| Err(lost_append()))
     }
 
     /// Writes a batch under the file lock: one write, one fsync.
@@ -315,6 +332,12 @@ fn sync_dir(path: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn sync_dir(_path: &Path) -> Result<()> {
     Ok(())
+}
+
+fn lost_append() -> Error {
+    Error::internal(
+        "receipt store: a writer panicked during this append; whether it was written is unknown",
+    )
 }
 
 /// A receipt's text must be one JSON object on one line with every standard field.
