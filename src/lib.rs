@@ -8,12 +8,14 @@ pub mod chat;
 pub mod client;
 pub mod cost;
 pub mod error;
+pub mod export;
 pub mod ffi;
 pub mod keyfile;
 pub mod lockfile;
 pub mod providers;
 pub mod receipt;
 pub mod registry;
+pub mod stats;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

@@ -15,14 +15,20 @@
 //! cost module reads it. The offline mock ([`mock`]) produces OpenAI-shaped usage whatever
 //! the resolved model's provider is.
 //!
-//! Implemented: OpenAI chat completions ([`openai`]) and Anthropic messages ([`anthropic`]).
-//! Google and Ollama are known (names, environment, base URLs) but their mappings come with
-//! the next issue; until then their `build_request`/`parse_response` return a
-//! `LLMRING_PROVIDER` error saying so ([`Provider::is_implemented`]).
+//! Implemented: OpenAI chat completions ([`openai`]), Anthropic messages ([`anthropic`]),
+//! Google Gemini `generateContent` ([`google`]) and Ollama `/api/chat` ([`ollama`]).
+//!
+//! Streaming ([`stream`]): [`Provider::build_stream_request`] gives the streaming variant of
+//! the request and [`Provider::stream_parser`] an incremental parser of the streamed body
+//! whose [`finish`](stream::StreamParser::finish) gives the same [`ProviderReply`] as
+//! [`Provider::parse_response`] on the unstreamed answer.
 
 pub mod anthropic;
+pub mod google;
 pub mod mock;
+pub mod ollama;
 pub mod openai;
+pub mod stream;
 
 use std::fmt;
 
@@ -76,7 +82,8 @@ impl Provider {
 
     /// The base URL used when neither the configuration nor the environment sets one.
     /// Request paths are appended to it (`/chat/completions` for OpenAI, `/v1/messages` for
-    /// Anthropic), following each official SDK's convention for its `*_BASE_URL` variable.
+    /// Anthropic, `/models/{model}:generateContent` for Google, `/api/chat` for Ollama),
+    /// following each official SDK's convention for its `*_BASE_URL` variable.
     pub fn default_base_url(&self) -> &'static str {
         match self {
             Provider::OpenAi => "https://api.openai.com/v1",
@@ -113,9 +120,9 @@ impl Provider {
         !matches!(self, Provider::Ollama)
     }
 
-    /// Whether this build maps requests for the provider yet.
+    /// Whether this build maps requests for the provider (all four are implemented).
     pub fn is_implemented(&self) -> bool {
-        matches!(self, Provider::OpenAi | Provider::Anthropic)
+        true
     }
 
     /// The HTTP request for `req`, sent to `model` (the provider's own model name, without the
@@ -132,8 +139,27 @@ impl Provider {
         match self {
             Provider::OpenAi => openai::build_request(req, model, endpoint),
             Provider::Anthropic => anthropic::build_request(req, model, endpoint),
-            Provider::Google | Provider::Ollama => Err(self.not_implemented()),
+            Provider::Google => google::build_request(req, model, endpoint, false),
+            Provider::Ollama => ollama::build_request(req, model, endpoint, false),
         }
+    }
+
+    /// The streaming variant of [`Provider::build_request`] (same arguments and errors):
+    /// OpenAI `stream: true` with `stream_options.include_usage`, Anthropic `stream: true`,
+    /// Google `:streamGenerateContent?alt=sse`, Ollama `stream: true` (NDJSON). Read the 2xx
+    /// body with [`Provider::stream_parser`], any other status with [`Provider::parse_error`].
+    pub fn build_stream_request(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        endpoint: &Endpoint,
+    ) -> Result<HttpRequest> {
+        stream::build_request(*self, req, model, endpoint)
+    }
+
+    /// A new incremental parser for a streamed 2xx body of this provider (see [`stream`]).
+    pub fn stream_parser(&self) -> stream::StreamParser {
+        stream::StreamParser::new(*self)
     }
 
     /// Reads a successful (2xx) response body. Unreadable, truncated or unexpected bodies are
@@ -142,7 +168,8 @@ impl Provider {
         match self {
             Provider::OpenAi => openai::parse_response(body),
             Provider::Anthropic => anthropic::parse_response(body),
-            Provider::Google | Provider::Ollama => Err(self.not_implemented()),
+            Provider::Google => google::parse_response(body),
+            Provider::Ollama => ollama::parse_response(body),
         }
     }
 
@@ -152,21 +179,9 @@ impl Provider {
         match self {
             Provider::OpenAi => openai::parse_error(status, body),
             Provider::Anthropic => anthropic::parse_error(status, body),
-            Provider::Google | Provider::Ollama => {
-                ProviderError::from_parts(*self, status, body, None)
-            }
+            Provider::Google => google::parse_error(status, body),
+            Provider::Ollama => ollama::parse_error(status, body),
         }
-    }
-
-    fn not_implemented(&self) -> Error {
-        Error::new(
-            ErrorKind::Provider,
-            format!(
-                "provider {} is not supported by this build yet",
-                self.name()
-            ),
-        )
-        .with("provider", self.name())
     }
 }
 

@@ -104,6 +104,8 @@ pub fn signing_key() -> (String, VerifyingKey) {
 pub fn config(openai_base: &str, anthropic_base: &str, extra: Value) -> String {
     let mut c = json!({
         "lockfile": lockfile_path(),
+        // Set, so that a host LLMRING_PROFILE cannot change what the tests resolve.
+        "profile": "default",
         "registry": {"dir": registry_dir()},
         "providers": {
             "openai": {"api_key": OPENAI_KEY, "base_url": openai_base},

@@ -1,0 +1,170 @@
+//! A stub OpenAI chat-completions server for the C test (tests/c/test_chat.c), standard
+//! library only, so CMake builds it with `rustc` alone (no crates, no network).
+//!
+//! Usage: `stub_provider [--expect N] -- COMMAND [ARGS...]`
+//!
+//! Listens on 127.0.0.1 (a free port), runs COMMAND with `LLMRING_STUB_URL` set to
+//! `http://127.0.0.1:PORT`, serves until COMMAND exits, and exits with COMMAND's status; or
+//! with 1 when `--expect N` was given and the server did not receive exactly N requests.
+//!
+//! `POST /v1/chat/completions` with `Authorization: Bearer sk-c-test-KEY-0042` and model
+//! `gpt-stub`: a chat completion ("Hello from the stub", usage 1200 prompt tokens of which
+//! 200 cached, 300 completion tokens); when the body contains `please fail`, HTTP 500. A
+//! wrong key is a 401, another model a 400, another path a 404. Every response closes the
+//! connection.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const API_KEY: &str = "sk-c-test-KEY-0042";
+
+const COMPLETION: &str = r#"{"id":"chatcmpl-stub","object":"chat.completion","created":1754000000,"model":"gpt-stub","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the stub","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":200}}}"#;
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut expect: Option<usize> = None;
+    if args.first().map(String::as_str) == Some("--expect") {
+        if args.len() < 2 {
+            return usage();
+        }
+        match args[1].parse() {
+            Ok(n) => expect = Some(n),
+            Err(_) => return usage(),
+        }
+        args.drain(..2);
+    }
+    if args.first().map(String::as_str) == Some("--") {
+        args.remove(0);
+    }
+    if args.is_empty() {
+        return usage();
+    }
+
+    let listener = match TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("stub_provider: cannot listen on 127.0.0.1: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let url = format!("http://{}", listener.local_addr().expect("bound address"));
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&served);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let counter = Arc::clone(&counter);
+            std::thread::spawn(move || {
+                if let Err(e) = handle(stream, &counter) {
+                    eprintln!("stub_provider: connection error: {e}");
+                }
+            });
+        }
+    });
+
+    let status = match Command::new(&args[0])
+        .args(&args[1..])
+        .env("LLMRING_STUB_URL", &url)
+        .status()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("stub_provider: cannot run {}: {e}", args[0]);
+            return ExitCode::from(1);
+        }
+    };
+    let served = served.load(Ordering::SeqCst);
+    eprintln!("stub_provider: served {served} request(s) at {url}");
+    if !status.success() {
+        eprintln!("stub_provider: {} failed: {status}", args[0]);
+        return ExitCode::from(1);
+    }
+    if let Some(n) = expect {
+        if served != n {
+            eprintln!("stub_provider: expected {n} request(s), served {served}");
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: stub_provider [--expect N] -- COMMAND [ARGS...]");
+    ExitCode::from(2)
+}
+
+/// Reads one request and answers it.
+fn handle(stream: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line)? == 0 {
+        return Ok(()); // connected and closed without a request
+    }
+    let mut content_length = 0usize;
+    let mut authorization = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            let value = value.trim();
+            if name == "content-length" {
+                content_length = value.parse().unwrap_or(0);
+            } else if name == "authorization" {
+                authorization = value.to_owned();
+            }
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    reader.read_exact(&mut body)?;
+    served.fetch_add(1, Ordering::SeqCst);
+    let body = String::from_utf8_lossy(&body);
+
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (status, text) = if method != "POST" || path != "/v1/chat/completions" {
+        (
+            404,
+            r#"{"error":{"message":"no such route","type":"invalid_request_error"}}"#,
+        )
+    } else if authorization != format!("Bearer {API_KEY}") {
+        (
+            401,
+            r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+        )
+    } else if !body.contains(r#""model":"gpt-stub""#) {
+        (
+            400,
+            r#"{"error":{"message":"unknown model","type":"invalid_request_error"}}"#,
+        )
+    } else if body.contains("please fail") {
+        (
+            500,
+            r#"{"error":{"message":"stub failure","type":"server_error"}}"#,
+        )
+    } else {
+        (200, COMPLETION)
+    };
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        _ => "Internal Server Error",
+    };
+    let mut stream = stream;
+    write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+        text.len()
+    )?;
+    stream.flush()
+}
