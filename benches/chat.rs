@@ -66,10 +66,12 @@ fn main() {
         json!({
             "providers": {"openai": {"api_key": "sk-bench", "base_url": format!("{base}/v1")}},
             "signing_key": key.as_str(),
+            "store": ":memory:",
         })
         .to_string()
     };
-    let request = r#"{"model":"openai:gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}"#;
+    let request =
+        r#"{"model":"openai:gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}"#;
 
     // Raw POST: the same request body the provider mapping sends, same stub, reqwest.
     let raw_body = serde_json::to_vec(&json!({
@@ -103,7 +105,8 @@ fn main() {
     let chat = || {
         let mut out: *mut c_char = std::ptr::null_mut();
         // SAFETY: live client, valid strings and out-pointer.
-        let status = unsafe { llmring_chat(client, request_c.as_ptr(), &mut out, std::ptr::null_mut()) };
+        let status =
+            unsafe { llmring_chat(client, request_c.as_ptr(), &mut out, std::ptr::null_mut()) };
         assert_eq!(status, llmring_status_t::LLMRING_OK);
         // SAFETY: returned by llmring, freed once.
         assert!(!unsafe { CStr::from_ptr(out) }.to_bytes().is_empty());

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 fn llmring(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_llmring"))
         .args(args)
+        // Never the user's own store.
+        .env("LLMRING_STORE", ":memory:")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -10,7 +10,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lockfile::{ModelRef, Resolution};
 use crate::providers::{Provider, mock};
 use crate::receipt::{self, ReceiptInput};
-use crate::store;
 
 /// What a successful attempt produced.
 struct Answer {
@@ -182,9 +181,11 @@ fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> Result<Valu
         mock,
     )?)?;
     let signed = issued.issue(inner.signing_key.as_ref())?;
-    inner
-        .store
-        .append(signed.json.clone(), store::Filter::fields_of(&issued));
+    inner.store.append(signed.json.clone()).map_err(|e| {
+        // The provider was paid: hand the receipt to the host rather than lose it.
+        let receipt: Value = serde_json::from_str(&signed.json).unwrap_or_default();
+        e.with("receipt", receipt)
+    })?;
     let receipt: Value = serde_json::from_str(&signed.json)
         .map_err(|e| Error::internal(format!("receipt JSON: {e}")))?;
     let mut usage_obj = cost::usage_json(usage.as_ref(), &cost);

@@ -20,7 +20,7 @@ use crate::keyfile;
 use crate::lockfile::{Lockfile, LockfileEnv, ModelRef};
 use crate::receipt::keys::{self, SigningKey};
 use crate::registry::Registry;
-use crate::store::{Filter, MemoryStore};
+use crate::store::{Filter, Records, RepairReport, Store, VerifyOptions};
 
 /// A configured client. Cheap to share: wrap it in an `Arc` or borrow it from many threads.
 pub struct Client {
@@ -41,7 +41,9 @@ pub(crate) struct Inner {
     pub lock_env: LockfileEnv,
     pub registry: Registry,
     pub signing_key: Option<SigningKey>,
-    pub store: MemoryStore,
+    pub store: Store,
+    /// What opening the store repaired (a torn last record), if anything.
+    pub repair: Option<RepairReport>,
     pub env: fn(&str) -> Option<String>,
 }
 
@@ -68,10 +70,11 @@ impl Client {
         let lockfile = Lockfile::discover(config.lockfile.as_deref(), &lock_env)?;
         let registry = runtime.block_on(registry_source::load(&config.registry, &http))?;
         let signing_key = match (&config.signing_key, &config.signing_key_file) {
-            (Some(text), _) => Some(keys::parse_private(text)?),
+            (Some(text), _) => Some(keys::parse_private(text.expose())?),
             (None, Some(path)) => Some(keyfile::read_private(path)?),
             (None, None) => None,
         };
+        let (store, repair) = Store::from_spec(config.store_spec(&config::process_env).as_deref())?;
         let inner = Inner {
             config,
             http,
@@ -79,7 +82,8 @@ impl Client {
             lock_env,
             registry,
             signing_key,
-            store: MemoryStore::default(),
+            store,
+            repair,
             env: config::process_env,
         };
         Ok(Client {
@@ -136,11 +140,74 @@ impl Client {
             .expect("the runtime lives as long as the client")
     }
 
-    /// The receipts this client issued that match `filter_json`, oldest first, as canonical
-    /// JSON texts.
+    /// The stored receipts that match `filter_json`, oldest first, as canonical JSON texts
+    /// (collected; [`Client::receipts_iter`] streams).
     pub fn receipts(&self, filter_json: Option<&str>) -> Result<Vec<String>> {
-        let filter = Filter::from_json(filter_json)?;
-        Ok(self.inner.store.select(&filter))
+        self.inner.store.select(&Filter::from_json(filter_json)?)
+    }
+
+    /// Streams the stored receipts that match `filter_json`, oldest first.
+    pub fn receipts_iter(&self, filter_json: Option<&str>) -> Result<Records> {
+        self.inner.store.iter(Filter::from_json(filter_json)?)
+    }
+
+    /// Statistics over the store: a [`crate::stats::Query`] in, the statistics JSON out.
+    pub fn stats(&self, query_json: Option<&str>) -> Result<String> {
+        let query = crate::stats::Query::from_json(query_json)?;
+        crate::receipt::to_json(&crate::stats::run(&self.inner.store, &query)?)
+    }
+
+    /// Exports receipts as [`crate::export::ExportOptions`] say; returns
+    /// `{"exported": N, "format", "output"}`.
+    pub fn export(&self, options_json: &str) -> Result<String> {
+        let options = crate::export::ExportOptions::from_json(options_json)?;
+        let n = crate::export::export(&self.inner.store, &options)?;
+        let format = match options.format {
+            crate::export::Format::Json => "json",
+            crate::export::Format::Csv => "csv",
+        };
+        let summary = serde_json::json!({
+            "exported": n,
+            "format": format,
+            "output": options.output.display().to_string(),
+        });
+        crate::receipt::to_json(&summary)
+    }
+
+    /// Verifies the store: the hash chain (file store) and every signature, with the keys in
+    /// `options_json` (see [`VerifyOptions::from_json`]) or, when it names none, the public key
+    /// of the client's signing key. Returns the report JSON (`ok`, counts, problems with
+    /// their positions).
+    pub fn verify_store(&self, options_json: Option<&str>) -> Result<String> {
+        let options = self.verify_options(options_json)?;
+        crate::receipt::to_json(&self.inner.store.verify(&options)?.to_json())
+    }
+
+    /// Verify options, with the client's own public key when they name no key.
+    pub fn verify_options(&self, options_json: Option<&str>) -> Result<VerifyOptions> {
+        let mut options = VerifyOptions::from_json(options_json)?;
+        if options.keys.is_empty() {
+            options.keys.extend(self.public_key());
+        }
+        Ok(options)
+    }
+
+    /// The public key of the configured signing key.
+    pub fn public_key(&self) -> Option<keys::VerifyingKey> {
+        self.inner
+            .signing_key
+            .as_ref()
+            .map(SigningKey::verifying_key)
+    }
+
+    /// The receipt store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// What opening the store repaired (a torn last record saved aside), if anything.
+    pub fn store_repair(&self) -> Option<&RepairReport> {
+        self.inner.repair.as_ref()
     }
 
     /// Prices usage obtained elsewhere: `model` is `provider:model`, `usage_json` the

@@ -40,10 +40,15 @@ pub async fn send_with_retries(
             Err(failure) => failure,
         };
         let error = error.with("model", model).with("attempts", attempt + 1);
-        let retryable = matches!(
-            error.kind,
-            ErrorKind::Timeout | ErrorKind::Network | ErrorKind::RateLimited
-        ) || error.details.get("retryable") == Some(&serde_json::Value::Bool(true));
+        // The provider's own verdict wins (a 429 for an exhausted quota is final); otherwise
+        // timeouts, connection errors and rate limits are worth another try.
+        let retryable = match error.details.get("retryable") {
+            Some(serde_json::Value::Bool(b)) => *b,
+            _ => matches!(
+                error.kind,
+                ErrorKind::Timeout | ErrorKind::Network | ErrorKind::RateLimited
+            ),
+        };
         if !retryable || attempt >= policy.max_retries {
             return Err(error);
         }

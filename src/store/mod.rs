@@ -174,11 +174,6 @@ pub struct Stored {
 }
 
 impl MemoryStore {
-    /// Appends a receipt (canonical JSON text).
-    pub fn append(&self, json: String, fields: filter::Fields) {
-        self.lock().push(Stored { json, fields });
-    }
-
     /// Appends and returns the new length (the receipt's position from 1).
     fn push(&self, json: String, fields: filter::Fields) -> u64 {
         let mut v = self.lock();
