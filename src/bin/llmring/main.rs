@@ -2,6 +2,7 @@
 
 mod chat;
 mod receipt;
+mod store;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,14 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Show a model's prices and limits from the registry.
     Info(chat::InfoArgs),
+    /// Statistics over the receipt store: totals and tables by provider, alias, model, ...
+    Stats(store::StatsArgs),
+    /// Export the receipt store as JSON or CSV.
+    Export(store::ExportArgs),
+    /// Write a compliance report for a date range.
+    Report(store::ReportArgs),
+    /// Verify the whole store: hash chain and signatures (exit 1 on any problem).
+    Verify(store::VerifyArgs),
     /// Sign, verify, canonicalize and digest receipts.
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
@@ -41,6 +50,10 @@ fn main() -> ExitCode {
         Command::Receipt(cmd) => receipt::run(cmd),
         Command::Chat(args) => chat::chat(args),
         Command::Info(args) => chat::info(args),
+        Command::Stats(args) => store::stats(args),
+        Command::Export(args) => store::export(args),
+        Command::Report(args) => store::report(args),
+        Command::Verify(args) => store::verify(args),
     };
     match result {
         Ok(code) => code,
