@@ -789,3 +789,176 @@ fn iterating_a_large_store_streams_in_bounded_memory() {
         "iterating a {file_len}-byte store allocated up to {peak} bytes at once"
     );
 }
+
+// ---- batched signature checks ----
+
+/// Writes a store file whose chain is intact, from receipt texts, with the library's record
+/// writer (so only the signatures are in question).
+fn write_store(path: &Path, receipts: &[String]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut out = Vec::new();
+    let mut prev = record::GENESIS.to_owned();
+    for (i, r) in receipts.iter().enumerate() {
+        let start = out.len();
+        record::write_line(&mut out, i as u64 + 1, &prev, r);
+        prev = record::line_digest(&out[start..out.len() - 1]);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// A receipt signed the way the reference Python signer signs: over its legacy bytes, the
+/// signature in plain standard base64.
+fn legacy_signed(alias: &str) -> String {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    use llmring::receipt::canonical::{self, Omit};
+    let unsigned = receipt(
+        &Spec {
+            alias,
+            ..Spec::default()
+        },
+        None,
+    );
+    let mut value: serde_json::Value = serde_json::from_str(&unsigned).unwrap();
+    let legacy = canonical::python_legacy(&value, Omit::Signature).unwrap();
+    let jcs = canonical::jcs(&value, Omit::Signature).unwrap();
+    assert_ne!(
+        legacy, jcs,
+        "the test needs bytes that differ between the forms"
+    );
+    let signature = key().sign(&legacy);
+    value["signature"] = base64::engine::general_purpose::STANDARD
+        .encode(signature.to_bytes())
+        .into();
+    String::from_utf8(canonical::jcs(&value, Omit::Nothing).unwrap()).unwrap()
+}
+
+/// The signature of one receipt moved onto another: well formed (64 bytes), not valid.
+fn with_foreign_signature(target: &str, donor: &str) -> String {
+    let mut t: serde_json::Value = serde_json::from_str(target).unwrap();
+    let d: serde_json::Value = serde_json::from_str(donor).unwrap();
+    t["signature"] = d["signature"].clone();
+    t.to_string()
+}
+
+#[test]
+fn a_batch_with_one_bad_signature_reports_exactly_that_record() {
+    let (_dir, path) = tmp();
+    // 150 receipts: two full batches of 64 and a partial one; line 70 (second batch) and
+    // line 150 (the partial batch) carry another receipt's signature.
+    let mut receipts: Vec<String> = (0..150).map(|i| signed(&format!("a{i}"))).collect();
+    receipts[69] = with_foreign_signature(&receipts[69], &receipts[0]);
+    receipts[149] = with_foreign_signature(&receipts[149], &receipts[1]);
+    write_store(&path, &receipts);
+
+    let report = verify::verify_path(&path, &with_key()).unwrap();
+    assert_eq!(
+        report
+            .problems
+            .iter()
+            .map(|p| (p.kind, p.line))
+            .collect::<Vec<_>>(),
+        [
+            (ProblemKind::SignatureInvalid, 70),
+            (ProblemKind::SignatureInvalid, 150)
+        ]
+    );
+    assert_eq!(
+        (report.signatures_valid, report.signatures_invalid),
+        (148, 2)
+    );
+    assert_eq!(report.chain_breaks, 0);
+    assert_eq!(
+        report.problems[0].receipt_id.as_deref(),
+        Some(id_of(&receipts[69]).as_str())
+    );
+    // The same report one by one, and with several keys (the right one second).
+    let one_by_one = verify::verify_path_batched(&path, &with_key(), 1, &mut |_| {}).unwrap();
+    assert_eq!(one_by_one, report);
+    let two_keys =
+        VerifyOptions::with_keys(vec![other_key().verifying_key(), key().verifying_key()]);
+    let report2 = verify::verify_path(&path, &two_keys).unwrap();
+    assert_eq!(report2, report);
+
+    // The memory store's verifier batches too.
+    let memory = verify::verify_receipts(receipts.iter().map(String::as_str), &with_key());
+    assert_eq!(
+        memory
+            .problems
+            .iter()
+            .map(|p| (p.kind, p.line))
+            .collect::<Vec<_>>(),
+        [
+            (ProblemKind::SignatureInvalid, 70),
+            (ProblemKind::SignatureInvalid, 150)
+        ]
+    );
+    assert_eq!(memory.signatures_valid, 148);
+}
+
+#[test]
+fn batched_problems_stay_in_file_order() {
+    let (_dir, path) = tmp();
+    let mut receipts: Vec<String> = (0..40).map(|i| signed(&format!("a{i}"))).collect();
+    receipts[4] = with_foreign_signature(&receipts[4], &receipts[0]);
+    receipts[20] = receipt(&Spec::default(), None);
+    write_store(&path, &receipts);
+    // Swapped lines 30 and 31: chain breaks there, after the signature problems before.
+    let mut raw = lines(&path);
+    raw.swap(29, 30);
+    write_lines(&path, &raw);
+    let strict = VerifyOptions {
+        require_signed: true,
+        ..with_key()
+    };
+    let got = problems(&path, &strict);
+    let one_by_one = verify::verify_path_batched(&path, &strict, 1, &mut |_| {}).unwrap();
+    assert_eq!(
+        got,
+        one_by_one
+            .problems
+            .iter()
+            .map(|p| (p.kind, p.line))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(got[0], (ProblemKind::SignatureInvalid, 5));
+    assert_eq!(got[1], (ProblemKind::Unsigned, 21));
+    assert!(got[2..].iter().all(|p| p.0 == ProblemKind::ChainBreak));
+    let mut sorted = got.clone();
+    sorted.sort_by_key(|p| p.1);
+    assert_eq!(got, sorted);
+}
+
+#[test]
+fn legacy_signed_receipts_verify_in_a_store() {
+    let (_dir, path) = tmp();
+    // Mixed: runs of legacy-signed receipts among receipts signed over RFC 8785 bytes.
+    let receipts: Vec<String> = (0..200)
+        .map(|i| {
+            if (i / 50) % 2 == 1 || i % 7 == 0 {
+                legacy_signed(&format!("café{i}"))
+            } else {
+                signed(&format!("a{i}"))
+            }
+        })
+        .collect();
+    write_store(&path, &receipts);
+    let report = verify::verify_path(&path, &with_key()).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.signatures_valid, 200);
+    // Through the store handle too, and with the key second of two.
+    let (store, _) = Store::open(&path).unwrap();
+    let two_keys =
+        VerifyOptions::with_keys(vec![other_key().verifying_key(), key().verifying_key()]);
+    let report = store.verify(&two_keys).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.signatures_valid, 200);
+    // A legacy-signed receipt with a foreign signature is still caught, alone.
+    let mut bad = receipts.clone();
+    bad[120] = with_foreign_signature(&bad[120], &bad[60]);
+    write_store(&path, &bad);
+    assert_eq!(
+        problems(&path, &with_key()),
+        [(ProblemKind::SignatureInvalid, 121)]
+    );
+}

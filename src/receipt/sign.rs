@@ -116,7 +116,7 @@ pub fn verify(value: &Value, key: &VerifyingKey) -> Result<Verification> {
 }
 
 /// Decodes `ed25519:<base64url>` or plain standard base64 (padded or not).
-fn decode_signature(text: &str) -> Option<Signature> {
+pub(crate) fn decode_signature(text: &str) -> Option<Signature> {
     let bytes = match text.strip_prefix(SIGNATURE_PREFIX) {
         Some(rest) => URL_SAFE_NO_PAD
             .decode(rest)
