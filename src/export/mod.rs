@@ -44,7 +44,6 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-use crate::cost::json::decimal_from_json;
 use crate::error::{Error, Result};
 use crate::receipt::model::FIELDS;
 use crate::store::{Filter, Record, Store};
@@ -191,45 +190,106 @@ pub fn write_csv<W: Write>(
         .from_writer(out);
     w.write_record(csv_header()).map_err(csv_error)?;
     let mut n = 0u64;
-    let mut row: Vec<String> = Vec::with_capacity(FIELDS.len() + 1);
+    let mut cell = String::new();
     for r in records {
         let r = r?;
-        row.clear();
-        csv_row(&r, &mut row)?;
-        w.write_record(row.iter().map(|c| neutralize(c).into_owned()))
-            .map_err(csv_error)?;
+        let extra = extra_members(&r)?;
+        let v = &r.view;
+        let field = |w: &mut csv::Writer<W>, text: &str| {
+            w.write_field(neutralize(text).as_bytes())
+                .map_err(csv_error)
+        };
+        for text in [
+            &v.receipt_id,
+            &v.timestamp,
+            &v.alias,
+            &v.profile,
+            &v.lock_digest,
+            &v.provider,
+            &v.model,
+        ] {
+            field(&mut w, text)?;
+        }
+        for tokens in [v.prompt_tokens, v.completion_tokens, v.total_tokens] {
+            cell.clear();
+            let _ = std::fmt::Write::write_fmt(&mut cell, format_args!("{tokens}"));
+            field(&mut w, &cell)?;
+        }
+        for cost in [v.input_cost, v.output_cost, v.total_cost] {
+            cell.clear();
+            let _ = std::fmt::Write::write_fmt(&mut cell, format_args!("{}", cost.normalize()));
+            field(&mut w, &cell)?;
+        }
+        field(&mut w, v.signature.as_deref().unwrap_or(""))?;
+        match extra {
+            None => field(&mut w, "")?,
+            Some(map) => field(&mut w, &crate::receipt::to_json(&Value::Object(map))?)?,
+        }
+        w.write_record(None::<&[u8]>).map_err(csv_error)?;
         n += 1;
     }
     w.flush().map_err(write_error)?;
     Ok(n)
 }
 
-fn csv_row(r: &Record, row: &mut Vec<String>) -> Result<()> {
-    let value: Value = serde_json::from_str(&r.json)
-        .map_err(|e| Error::store(format!("export: receipt at seq {}: {e}", r.seq)))?;
-    let Value::Object(mut obj) = value else {
-        return Err(Error::store(format!(
-            "export: receipt at seq {} is not an object",
-            r.seq
-        )));
-    };
-    for field in FIELDS {
-        let cell = match obj.remove(field) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s,
-            Some(v) if field.ends_with("_cost") => {
-                decimal_from_json(&v, field)?.normalize().to_string()
+/// The members of a record's receipt beyond the standard fields ([`FIELDS`]), if any. The
+/// standard fields themselves come from the record's view (read when the record was).
+fn extra_members(r: &Record) -> Result<Option<serde_json::Map<String, Value>>> {
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    /// A member name, borrowed unless it has escapes.
+    struct Key<'de>(Cow<'de, str>);
+    impl<'de> serde::Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a member name")
+                }
+                fn visit_borrowed_str<E: de::Error>(
+                    self,
+                    v: &'de str,
+                ) -> std::result::Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_owned())))
+                }
             }
-            Some(v) => v.to_string(),
-        };
-        row.push(cell);
+            d.deserialize_str(KeyVisitor)
+        }
     }
-    row.push(if obj.is_empty() {
-        String::new()
-    } else {
-        crate::receipt::to_json(&Value::Object(obj))?
-    });
-    Ok(())
+
+    struct Extra;
+    impl<'de> Visitor<'de> for Extra {
+        type Value = serde_json::Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a receipt object")
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut extra = serde_json::Map::new();
+            while let Some(Key(key)) = map.next_key()? {
+                if FIELDS.contains(&key.as_ref()) {
+                    map.next_value::<IgnoredAny>()?;
+                } else {
+                    let value: Value = map.next_value()?;
+                    extra.insert(key.into_owned(), value);
+                }
+            }
+            Ok(extra)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(&r.json);
+    let extra = de
+        .deserialize_map(Extra)
+        .and_then(|m| de.end().map(|_| m))
+        .map_err(|e| Error::store(format!("export: receipt at seq {}: {e}", r.seq)))?;
+    Ok((!extra.is_empty()).then_some(extra))
 }
 
 /// Writes a file through `write`: to a temporary file beside `path`, flushed and fsynced,

@@ -27,6 +27,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
@@ -135,15 +136,31 @@ impl GroupBy {
 
     /// The group a receipt falls in.
     pub fn key(self, r: &ReceiptView) -> String {
+        let mut key = String::new();
+        self.write_key(r, &mut key);
+        key
+    }
+
+    /// [`GroupBy::key`] written into `out` (cleared first).
+    pub fn write_key(self, r: &ReceiptView, out: &mut String) {
+        use std::fmt::Write;
+        out.clear();
         match self {
-            GroupBy::Provider => r.provider.clone(),
-            GroupBy::Alias => r.alias.clone(),
-            GroupBy::Model => format!("{}:{}", r.provider, r.model),
-            GroupBy::Profile => r.profile.clone(),
-            GroupBy::Day => r.time.map_or_else(
-                || "unknown".to_owned(),
-                |t| t.format("%Y-%m-%d").to_string(),
-            ),
+            GroupBy::Provider => out.push_str(&r.provider),
+            GroupBy::Alias => out.push_str(&r.alias),
+            GroupBy::Model => {
+                out.push_str(&r.provider);
+                out.push(':');
+                out.push_str(&r.model);
+            }
+            GroupBy::Profile => out.push_str(&r.profile),
+            // RFC 3339 years have four digits.
+            GroupBy::Day => match r.time {
+                Some(t) => {
+                    let _ = write!(out, "{:04}-{:02}-{:02}", t.year(), t.month(), t.day());
+                }
+                None => out.push_str("unknown"),
+            },
         }
     }
 }
@@ -208,6 +225,12 @@ pub struct Stats {
     pub first_timestamp: Option<String>,
     pub last_timestamp: Option<String>,
     by: Vec<GroupBy>,
+    /// `first_timestamp` and `last_timestamp` parsed (when RFC 3339), so each receipt is
+    /// compared without parsing them again.
+    first_time: Option<DateTime<Utc>>,
+    last_time: Option<DateTime<Utc>>,
+    /// A buffer for group keys (no allocation for a group already seen).
+    key: String,
 }
 
 impl Stats {
@@ -231,37 +254,39 @@ impl Stats {
     pub fn add(&mut self, r: &ReceiptView) -> Result<()> {
         self.total.add(r)?;
         for &g in &self.by {
-            let key = g.key(r);
+            g.write_key(r, &mut self.key);
             let groups = self.groups.entry(g).or_default();
-            match groups.get_mut(&key) {
+            match groups.get_mut(self.key.as_str()) {
                 Some(t) => t.add(r)?,
                 None => {
                     let mut t = Totals::default();
                     t.add(r)?;
-                    groups.insert(key, t);
+                    groups.insert(self.key.clone(), t);
                 }
             }
         }
-        let earlier = |a: &str, b: &str| match (
-            chrono::DateTime::parse_from_rfc3339(a),
-            chrono::DateTime::parse_from_rfc3339(b),
-        ) {
-            (Ok(a), Ok(b)) => a < b,
-            _ => a < b,
-        };
+        // Earlier: by time when both are RFC 3339, else by text.
+        let earlier =
+            |a: &str, ta: Option<DateTime<Utc>>, b: &str, tb: Option<DateTime<Utc>>| match (ta, tb)
+            {
+                (Some(ta), Some(tb)) => ta < tb,
+                _ => a < b,
+            };
         if self
             .first_timestamp
             .as_deref()
-            .is_none_or(|f| earlier(&r.timestamp, f))
+            .is_none_or(|f| earlier(&r.timestamp, r.time, f, self.first_time))
         {
             self.first_timestamp = Some(r.timestamp.clone());
+            self.first_time = r.time;
         }
         if self
             .last_timestamp
             .as_deref()
-            .is_none_or(|l| earlier(l, &r.timestamp))
+            .is_none_or(|l| earlier(l, self.last_time, &r.timestamp, r.time))
         {
             self.last_timestamp = Some(r.timestamp.clone());
+            self.last_time = r.time;
         }
         Ok(())
     }
@@ -326,4 +351,38 @@ pub fn compute(records: impl IntoIterator<Item = Result<Record>>, by: &[GroupBy]
 pub fn run(store: &Store, query: &Query) -> Result<Value> {
     let stats = compute(store.iter(query.filter.clone())?, &query.by)?;
     Ok(stats.to_json(&query.filter))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_key_is_the_utc_date() {
+        for ts in [
+            "2025-01-15T10:30:00.000Z",
+            "0001-03-01T00:00:00Z",
+            "9999-12-31T23:59:59+01:00",
+        ] {
+            let t = DateTime::parse_from_rfc3339(ts)
+                .unwrap()
+                .with_timezone(&Utc);
+            let mut key = String::from("junk");
+            let view = ReceiptView {
+                time: Some(t),
+                ..crate::store::ReceiptView::parse(
+                    &crate::receipt::api::generate(
+                        r#"{"alias":"a","profile":"p","lock_digest":"d","provider":"x","model":"m",
+                        "usage":{"prompt_tokens":1,"completion_tokens":1},
+                        "costs":{"input_cost":"0","output_cost":"0"}}"#,
+                        None,
+                    )
+                    .unwrap(),
+                )
+                .unwrap()
+            };
+            GroupBy::Day.write_key(&view, &mut key);
+            assert_eq!(key, t.format("%Y-%m-%d").to_string());
+        }
+    }
 }

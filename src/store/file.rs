@@ -628,39 +628,38 @@ impl Records {
                 }))
             }
             RecordsInner::File(reader) => {
-                let path = reader.path().to_owned();
-                let raw = match reader.next_line() {
-                    Ok(Some(raw)) => raw,
-                    Ok(None) => return None,
-                    Err(e) => return Some(Err(e)),
+                let (line, offset, read) = {
+                    let raw = match reader.next_line() {
+                        Ok(Some(raw)) => raw,
+                        Ok(None) => return None,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    if !raw.complete {
+                        // A torn last record: never a receipt whose append returned.
+                        return None;
+                    }
+                    let read = record::parse_line(raw.bytes).and_then(|parts| {
+                        ReceiptView::parse(parts.receipt)
+                            .map(|view| (parts.seq, parts.receipt.to_owned(), view))
+                            .map_err(|e| e.message)
+                    });
+                    (raw.line, raw.offset, read)
                 };
-                if !raw.complete {
-                    // A torn last record: never a receipt whose append returned.
-                    return None;
-                }
-                let (line, offset) = (raw.line, raw.offset);
-                let bad = |why: String| {
-                    Error::store(format!(
-                        "receipt store {}: line {line} (byte offset {offset}) is not a \
-                         receipt record: {why}",
-                        path.display()
-                    ))
-                    .with("line", line)
-                    .with("offset", offset)
-                };
-                let parts = match record::parse_line(raw.bytes) {
-                    Ok(p) => p,
-                    Err(why) => return Some(Err(bad(why))),
-                };
-                Some(match ReceiptView::parse(parts.receipt) {
-                    Ok(view) => Ok(Record {
-                        seq: parts.seq,
+                Some(match read {
+                    Ok((seq, json, view)) => Ok(Record {
+                        seq,
                         line,
                         offset,
-                        json: parts.receipt.to_owned(),
+                        json,
                         view,
                     }),
-                    Err(e) => Err(bad(e.message)),
+                    Err(why) => Err(Error::store(format!(
+                        "receipt store {}: line {line} (byte offset {offset}) is not a \
+                         receipt record: {why}",
+                        reader.path().display()
+                    ))
+                    .with("line", line)
+                    .with("offset", offset)),
                 })
             }
         }
