@@ -279,9 +279,13 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     for m in results.iter().chain(&appends) {
         println!(
-            "| {} {} | {} | {:.2} | {:.0} | {:.1} |",
+            "| {}{} | {} | {:.2} | {:.0} | {:.1} |",
             m.name,
-            m.note,
+            if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", m.note)
+            },
             m.receipts,
             m.secs,
             m.rate(),
