@@ -23,12 +23,13 @@
 //! both signed forms), so each bad signature is reported at its own line; every problem is
 //! listed in file order.
 //!
-//! What a batch accepts is what `verify_strict` accepts, with one exception: the batch
-//! equation does not see a small-order component added to a valid signature's `R`
-//! (malleability of a valid signature, not a forgery: the key holder signed exactly those
-//! bytes). Receipts whose `R` is itself of small order or not canonically encoded, and keys
-//! of small order, are never batched, so `verify_strict` rejects them as before. The hash
-//! chain still shows any change to a record's bytes, signature included, but the last one's.
+//! What a batch accepts is what `verify_strict` accepts, with one exception: a signature whose
+//! `R` carries a small-order component (which `verify_strict` rejects) may pass the batch
+//! equation. Only the holder of the signing key can make such a signature, over bytes they
+//! chose to sign, so it is not a forgery. Receipts whose `R` is itself of small order or not
+//! canonically encoded, and keys of small order, are never batched, so `verify_strict` rejects
+//! them as before. The hash chain still shows any change to a record's bytes, signature
+//! included, but the last one's.
 
 use std::path::Path;
 use std::sync::OnceLock;
