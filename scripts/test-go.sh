@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The Go binding (bindings/go): installs llmring from the CMake build into a temporary
+# prefix, points pkg-config and the dynamic loader at it, then runs, in bindings/go:
+#   gofmt -l (must list nothing), go vet ./..., go test -race ./...
+#
+# Usage: bash scripts/test-go.sh        (LLMRING_BUILD_DIR, default build/; GO, default go)
+# Needs Go 1.23 or newer (range-over-func iterators); /usr/local/go/bin is searched too.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/llmring-go.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+prefix="$work/install"
+step() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+go="${GO:-go}"
+command -v "$go" >/dev/null || { echo "go not found: install Go 1.23 or newer" >&2; exit 1; }
+"$go" version
+
+step "build and install llmring into $prefix"
+# shellcheck source=lib/install.sh
+source "$root/scripts/lib/install.sh"
+llmring_install "$root" "$prefix"
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export CGO_ENABLED=1
+# Keep the module and build caches out of the source tree; no third-party modules are used.
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+export GOTOOLCHAIN=local
+echo "pkg-config --cflags --libs llmring: $(pkg-config --cflags --libs llmring)"
+
+cd "$root/bindings/go"
+step "gofmt -l"
+unformatted="$(gofmt -l .)"
+[[ -z "$unformatted" ]] || { echo "not gofmt-formatted: $unformatted" >&2; exit 1; }
+
+step "go vet ./..."
+"$go" vet ./...
+
+step "go test -race ./..."
+# -count=1: the library is outside Go's view, so cached results could be stale.
+"$go" test -race -count=1 ./...
+
+echo
+echo "go tests passed"
