@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Go binding (bindings/go): installs llmring from the CMake build into a temporary
-# prefix, points pkg-config and the dynamic loader at it, then runs, in bindings/go:
+# The Go binding (bindings/go): installs llmring from the CMake build into a prefix
+# (BUILD/go-prefix), points pkg-config and the dynamic loader at it, then runs, in bindings/go:
 #   gofmt -l (must list nothing), go vet ./..., go test -race ./...
 #
 # Usage: bash scripts/test-go.sh        (LLMRING_BUILD_DIR, default build/; GO, default go)
@@ -8,9 +8,10 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-work="$(mktemp -d "${TMPDIR:-/tmp}/llmring-go.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-prefix="$work/install"
+build="${LLMRING_BUILD_DIR:-$root/build}"
+# A fixed prefix inside the build directory (see GOCACHE below).
+prefix="$build/go-prefix"
+rm -rf "$prefix"
 step() { printf '\n==> %s\n' "$*"; }
 
 if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then
@@ -31,6 +32,9 @@ export CGO_ENABLED=1
 # Keep the module and build caches out of the source tree; no third-party modules are used.
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export GOTOOLCHAIN=local
+# Go's build cache may keep cgo link flags from another prefix (a stale -L): one cache per
+# build directory, beside the prefix it was built against.
+export GOCACHE="$build/go-cache"
 echo "pkg-config --cflags --libs llmring: $(pkg-config --cflags --libs llmring)"
 
 cd "$root/bindings/go"
@@ -43,7 +47,7 @@ step "go vet ./..."
 
 step "go test -race ./..."
 # -count=1: the library is outside Go's view, so cached results could be stale.
-"$go" test -race -count=1 ./...
+"$go" test -race -count=1 -timeout 300s ./...
 
 echo
 echo "go tests passed"

@@ -13,7 +13,7 @@
 //	export LD_LIBRARY_PATH="$HOME/.local/llmring/lib"   # or an rpath via CGO_LDFLAGS
 //	go test ./...
 //
-// scripts/test-go.sh does exactly this with a temporary prefix.
+// scripts/test-go.sh does exactly this, with the prefix BUILD/go-prefix.
 //
 // # Use
 //
