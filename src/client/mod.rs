@@ -6,6 +6,7 @@ mod call;
 pub mod config;
 mod inflight;
 mod registry_source;
+mod stream;
 pub mod transport;
 
 use std::sync::Arc;
@@ -98,6 +99,26 @@ impl Client {
         let inner = Arc::clone(&self.inner);
         self.runtime()
             .block_on(async move { call::chat_json(&inner, request).await })
+    }
+
+    /// One streamed chat call, blocking the calling thread until it completes. `on_chunk` runs
+    /// on the calling thread, once per chunk of the answer as it arrives, with the chunk's JSON
+    /// (`{"delta": "text"}` or `{"tool_call_delta": {"index", "id"?, "name"?, "arguments"}}`),
+    /// and returns `true` for more or `false` to stop: the connection is then closed and the
+    /// call priced from the usage the provider had reported, or estimated (`cost_status:
+    /// "estimated"`, refused in strict cost mode). The result is the final response JSON, as
+    /// [`Client::chat`] returns it for the same answer (and the same receipt but for its id,
+    /// timestamp and signature). A stream cut before its end is an error with no receipt.
+    /// Must not be called from inside an async runtime, nor from `on_chunk` itself. See
+    /// `src/client/stream.rs` for the details.
+    pub fn chat_stream(
+        &self,
+        request_json: &str,
+        mut on_chunk: impl FnMut(&str) -> bool,
+    ) -> Result<String> {
+        let request = crate::chat::ChatRequest::from_json(request_json)?;
+        self.runtime()
+            .block_on(stream::chat_stream_json(&self.inner, request, &mut on_chunk))
     }
 
     /// Starts a chat call and returns its id at once. `done` runs exactly once, on one of the
