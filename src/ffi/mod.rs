@@ -16,6 +16,7 @@ pub mod client;
 pub mod keys;
 pub mod receipt;
 pub mod status;
+pub mod stream;
 
 use std::ffi::{CString, c_char};
 

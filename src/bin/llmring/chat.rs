@@ -1,5 +1,6 @@
 //! `llmring chat` and `llmring info`.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -27,6 +28,10 @@ pub struct ChatArgs {
     /// Print the response JSON exactly as `llmring_chat` returns it.
     #[arg(long)]
     json: bool,
+    /// Stream the answer: print its text as it arrives, then the cost line (with `--json`,
+    /// the final response JSON instead of the cost line).
+    #[arg(long)]
+    stream: bool,
     /// The user message.
     message: String,
 }
@@ -88,13 +93,19 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
     if let Some(text) = mock {
         request["mock_response"] = text.into();
     }
-    let response = client.chat(&request.to_string())?;
+    let response = if args.stream {
+        stream(&client, &request.to_string())?
+    } else {
+        client.chat(&request.to_string())?
+    };
     if args.json {
         println!("{response}");
         return Ok(ExitCode::SUCCESS);
     }
     let r: Value = serde_json::from_str(&response).map_err(|e| Error::internal(e.to_string()))?;
-    println!("{}", r["content"].as_str().unwrap_or_default());
+    if !args.stream {
+        println!("{}", r["content"].as_str().unwrap_or_default());
+    }
     let usage = &r["usage"];
     println!(
         "\n{} -> {} | {} prompt + {} completion tokens | ${} ({}) | receipt {}",
@@ -107,6 +118,26 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
         r["receipt"]["receipt_id"].as_str().unwrap_or_default(),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A streamed call: prints each text delta as it arrives (flushing stdout), then a newline.
+/// Returns the final response JSON.
+fn stream(client: &Client, request: &str) -> Result<String> {
+    let mut out = std::io::stdout();
+    let response = client.chat_stream(request, |chunk| {
+        if let Ok(Value::Object(c)) = serde_json::from_str::<Value>(chunk) {
+            if let Some(Value::String(text)) = c.get("delta") {
+                // A closed stdout (`| head`) stops the stream.
+                return out
+                    .write_all(text.as_bytes())
+                    .and_then(|()| out.flush())
+                    .is_ok();
+            }
+        }
+        true
+    })?;
+    println!();
+    Ok(response)
 }
 
 pub fn info(args: InfoArgs) -> Result<ExitCode> {
