@@ -117,8 +117,11 @@ impl Client {
         mut on_chunk: impl FnMut(&str) -> bool,
     ) -> Result<String> {
         let request = crate::chat::ChatRequest::from_json(request_json)?;
-        self.runtime()
-            .block_on(stream::chat_stream_json(&self.inner, request, &mut on_chunk))
+        self.runtime().block_on(stream::chat_stream_json(
+            &self.inner,
+            request,
+            &mut on_chunk,
+        ))
     }
 
     /// Starts a chat call and returns its id at once. `done` runs exactly once, on one of the

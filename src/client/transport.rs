@@ -198,7 +198,10 @@ async fn stream_once(
             }
         }
     }
-    parser.finish().map(StreamEnd::Complete).map_err(|e| (e, None))
+    parser
+        .finish()
+        .map(StreamEnd::Complete)
+        .map_err(|e| (e, None))
 }
 
 fn idle_error(provider: Provider, timeout: Duration, what: &str) -> Error {
