@@ -373,7 +373,9 @@ fn no_usage_event_means_no_usage() {
 /// The stream fixture cut after its `n`-th event (blank-line separated for SSE, a line for
 /// NDJSON), so that some chunks were delivered but not the terminal event.
 fn cut_after_events(p: P, name: &str, n: usize) -> Vec<u8> {
-    let text = String::from_utf8(fixture(name)).unwrap();
+    let text = String::from_utf8(fixture(name))
+        .unwrap()
+        .replace("\r\n", "\n");
     let sep = if p == P::Ollama { "\n" } else { "\n\n" };
     let events: Vec<&str> = text.split_inclusive(sep).collect();
     assert!(events.len() > n, "{name} has {} events", events.len());
