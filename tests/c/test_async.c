@@ -42,7 +42,7 @@ typedef struct {
 
 /* One call of a batch: its user_data. */
 typedef struct {
-    batch *batch;
+    batch *owner;
     int calls;
     llmring_status_t status;
     bool content_ok;
@@ -52,7 +52,7 @@ typedef struct {
 static void on_done(void *user_data, llmring_status_t status, const char *response_json,
                     const char *error_json) {
     slot *s = (slot *)user_data;
-    batch *b = s->batch;
+    batch *b = s->owner;
     pthread_mutex_lock(&b->lock);
     s->calls++;
     s->status = status;
@@ -106,7 +106,7 @@ static int start_calls(const llmring_t *client, const char *request, batch *b, s
                        uint64_t *ids, int n) {
     int started = 0;
     for (int i = 0; i < n; i++) {
-        slots[i].batch = b;
+        slots[i].owner = b;
         char *error = UNTOUCHED;
         if (!expect_ok("llmring_chat_async",
                        llmring_chat_async(client, request, on_done, &slots[i], &ids[i], &error),
@@ -228,7 +228,7 @@ static void test_async_arguments(const llmring_t *client) {
     if (!CHECK(label, b != NULL)) {
         return;
     }
-    s.batch = b;
+    s.owner = b;
     uint64_t id = 42;
     char *error = UNTOUCHED;
     expect_error(label, llmring_chat_async(NULL, CHAT, on_done, &s, &id, &error),
