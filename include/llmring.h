@@ -120,6 +120,14 @@ typedef struct llmring_receipts_iter_t llmring_receipts_iter_t;
 typedef struct llmring_t llmring_t;
 
 /**
+ * Called after a call with each budget past its soft threshold, on the thread that finished
+ * the call. `warning_json` (`{"budget","window","spent","reserved","limit","threshold"}`) is
+ * borrowed until the callback returns. It must return promptly and must not call
+ * `llmring_chat` or `llmring_free`.
+ */
+typedef void (*llmring_budget_warning_fn)(void *user_data, const char *warning_json);
+
+/**
  * Called exactly once when an asynchronous call ends, on one of the client's own threads
  * (never the thread that started the call).
  *
@@ -157,6 +165,35 @@ void llmring_string_free(char *s);
  * Ownership: the returned string is static; do not free it.
  */
 const char *llmring_version(void);
+
+/**
+ * Every budget with its window, window start, spent, reserved, limit and remaining (exact
+ * decimals): `{"budgets": [...]}`. Spend includes receipts other processes appended to the
+ * same store.
+ *
+ * Ownership: `client` is borrowed. On success `*out_json` receives a new string owned by the
+ * caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * `client` must be NULL or a live client from `llmring_new`; out-pointers NULL or writable.
+ */
+llmring_status_t llmring_budget_status(const llmring_t *client, char **out_json, char **out_error);
+
+/**
+ * Sets the function called with each budget past its soft threshold after a call (the
+ * warnings are also in the response JSON as `budget_warnings`). NULL clears it.
+ *
+ * Ownership: `client` is borrowed; `user_data` is passed to `on_warning` untouched and must
+ * stay valid until the callback is cleared or the client freed. `out_error` is optional.
+ *
+ * # Safety
+ * `client` must be NULL or a live client from `llmring_new`; `on_warning` must be safe to call
+ * from any thread with `user_data`.
+ */
+llmring_status_t llmring_on_budget_warning(const llmring_t *client,
+                                           llmring_budget_warning_fn on_warning,
+                                           void *user_data,
+                                           char **out_error);
 
 /**
  * Starts a chat call without blocking: returns at once with the call's id in

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Inner;
+use super::budget;
 use super::transport::{self, RetryPolicy};
 use crate::chat::{ChatRequest, ChatResponse};
 use crate::cost::{self, Cost, Usage};
@@ -18,6 +19,8 @@ struct Answer {
     /// The provider whose usage shape `reply.usage` has.
     usage_shape: &'static str,
     mock: bool,
+    /// The call's hold on its budgets, settled once the receipt is stored.
+    hold: Option<crate::budget::Reservation>,
 }
 
 /// [`chat`], with the response as canonical JSON text: costs print as their exact decimals
@@ -37,7 +40,7 @@ pub async fn chat(inner: &Inner, request: ChatRequest) -> Result<Value> {
         .to_owned();
     let resolution = inner.lockfile.resolve(&request.model, &profile)?;
     let answer = if request.mock_response.is_some() {
-        mock_answer(&request, &resolution)?
+        mock_answer(inner, &request, &resolution)?
     } else {
         provider_answer(inner, &request, &resolution).await?
     };
@@ -45,13 +48,22 @@ pub async fn chat(inner: &Inner, request: ChatRequest) -> Result<Value> {
 }
 
 /// The offline mock: no network; priced as the first candidate model.
-fn mock_answer(request: &ChatRequest, resolution: &Resolution) -> Result<Answer> {
-    Ok(Answer {
-        model: resolution.candidates[0].clone(),
-        reply: mock::reply(request)?,
-        usage_shape: "openai",
-        mock: true,
-    })
+fn mock_answer(inner: &Inner, request: &ChatRequest, resolution: &Resolution) -> Result<Answer> {
+    let model = resolution.candidates[0].clone();
+    let hold = budget::reserve(inner, request, resolution, &model)?;
+    match mock::reply(request) {
+        Ok(reply) => Ok(Answer {
+            model,
+            reply,
+            usage_shape: "openai",
+            mock: true,
+            hold,
+        }),
+        Err(e) => {
+            budget::release(inner, hold);
+            Err(e)
+        }
+    }
 }
 
 /// Tries each candidate in order (each with its retries); the first success wins.
@@ -62,9 +74,21 @@ async fn provider_answer(
 ) -> Result<Answer> {
     let mut failures = Vec::new();
     for candidate in &resolution.candidates {
+        // Reserved before any network traffic; a budget that does not fit moves on to the
+        // next model, which may be cheaper.
+        let hold = match budget::reserve(inner, request, resolution, candidate) {
+            Ok(hold) => hold,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
         match attempt(inner, request, candidate).await {
-            Ok(answer) => return Ok(answer),
-            Err(e) => failures.push(e),
+            Ok(answer) => return Ok(Answer { hold, ..answer }),
+            Err(e) => {
+                budget::release(inner, hold);
+                failures.push(e);
+            }
         }
     }
     let attempts: Vec<Value> = failures
@@ -140,6 +164,7 @@ async fn attempt(inner: &Inner, request: &ChatRequest, candidate: &ModelRef) -> 
     .await?;
     let reply = provider.parse_response(&body).map_err(named)?;
     Ok(Answer {
+        hold: None,
         model: candidate.clone(),
         reply: reply.response,
         usage_shape: provider.name(),
@@ -154,6 +179,7 @@ fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> Result<Valu
         reply,
         usage_shape,
         mock,
+        hold,
     } = answer;
     let usage = match &reply.usage {
         Some(raw) => cost::normalize_usage(usage_shape, raw)?,
@@ -161,6 +187,7 @@ fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> Result<Valu
     };
     let cost = cost::calculate_cost(&inner.registry, &model, usage.as_ref());
     if inner.config.strict_cost && !cost.status.is_priced() {
+        budget::release(inner, hold);
         return Err(Error::new(
             ErrorKind::CostUnknown,
             format!(
@@ -181,16 +208,18 @@ fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> Result<Valu
         mock,
     )?)?;
     let signed = issued.issue(inner.signing_key.as_ref())?;
+    // On failure the reservation is kept: the money was spent and the store cannot show it.
     inner.store.append(signed.json.clone()).map_err(|e| {
         // The provider was paid: hand the receipt to the host rather than lose it.
         let receipt: Value = serde_json::from_str(&signed.json).unwrap_or_default();
         e.with("receipt", receipt)
     })?;
+    let warnings = budget::settle(inner, hold, resolution, &model);
     let receipt: Value = serde_json::from_str(&signed.json)
         .map_err(|e| Error::internal(format!("receipt JSON: {e}")))?;
     let mut usage_obj = cost::usage_json(usage.as_ref(), &cost);
     usage_obj.insert("receipt_digest".into(), signed.digest.into());
-    Ok(json!({
+    let mut response = json!({
         "content": reply.content,
         "model": model.to_string(),
         "alias": resolution.alias,
@@ -199,7 +228,11 @@ fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> Result<Valu
         "tool_calls": reply.tool_calls,
         "usage": Value::Object(usage_obj),
         "receipt": receipt,
-    }))
+    });
+    if !warnings.is_empty() {
+        response["budget_warnings"] = warnings.iter().map(|w| w.to_json()).collect();
+    }
+    Ok(response)
 }
 
 fn receipt_input(

@@ -2,6 +2,7 @@
 //! offline mock), price the usage, issue a signed receipt and store it. A [`Client`] owns one
 //! tokio runtime and one HTTP connection pool, and is safe to use from many threads at once.
 
+pub mod budget;
 mod call;
 pub mod config;
 mod inflight;
@@ -44,6 +45,7 @@ pub(crate) struct Inner {
     pub store: Store,
     /// What opening the store repaired (a torn last record), if anything.
     pub repair: Option<RepairReport>,
+    pub budgets: budget::Budgets,
     pub env: fn(&str) -> Option<String>,
 }
 
@@ -75,6 +77,7 @@ impl Client {
             (None, None) => None,
         };
         let (store, repair) = Store::from_spec(config.store_spec(&config::process_env).as_deref())?;
+        let budgets = budget::Budgets::load(config.budgets.as_ref(), &lockfile, &store)?;
         let inner = Inner {
             config,
             http,
@@ -84,6 +87,7 @@ impl Client {
             signing_key,
             store,
             repair,
+            budgets,
             env: config::process_env,
         };
         Ok(Client {
@@ -198,6 +202,23 @@ impl Client {
             .signing_key
             .as_ref()
             .map(SigningKey::verifying_key)
+    }
+
+    /// Every budget's window, spent, reserved, limit and remaining, now.
+    pub fn budget_status(&self) -> Result<String> {
+        self.inner.budgets.sync(&self.inner.store)?;
+        crate::receipt::to_json(&self.inner.budgets.ledger.status(chrono::Utc::now()))
+    }
+
+    /// Sets (or clears) the function called with each budget past its soft threshold after a
+    /// call; it runs on the thread that finished the call.
+    pub fn on_budget_warning(&self, callback: Option<budget::WarningCallback>) {
+        *self
+            .inner
+            .budgets
+            .on_warning
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = callback;
     }
 
     /// The receipt store.

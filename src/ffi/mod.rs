@@ -11,6 +11,7 @@
 //! - strings passed in are borrowed, must be NUL-terminated UTF-8, and are not kept.
 
 pub mod boundary;
+pub mod budget;
 pub mod callback;
 pub mod client;
 pub mod keys;
