@@ -4,7 +4,8 @@
  * 1. create a client that signs receipts with a fresh key;
  * 2. chat through the alias "fast" (the offline mock answers when no OPENAI_API_KEY is set);
  * 3. print the answer, its cost and its signed receipt;
- * 4. iterate the client's receipts, verify each signature and print totals.
+ * 4. iterate the receipt store (durable: receipts of earlier runs are there too), verify the
+ *    signatures of this run's receipts and print totals.
  *
  * Every llmring function returns a status (LLMRING_OK is 0) and can hand back an error as
  * JSON through its last argument. Every string llmring returns is freed with
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "llmring.h"
 
@@ -80,6 +82,14 @@ static bool run(void) {
         printf("(no OPENAI_API_KEY: the offline mock answers; no provider is called)\n");
     }
 
+    /* Receipts of this run: their ids, and a filter for the store from the minute we start. */
+    char ours[2][64] = {{0}};
+    char filter[96];
+    time_t now = time(NULL) - 60;
+    char since[32];
+    strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    snprintf(filter, sizeof filter, "{\"since\": \"%s\"}", since);
+
     bool ok = true;
     for (int call = 0; call < 2 && ok; call++) {
         char *response = NULL;
@@ -95,43 +105,48 @@ static bool run(void) {
         json_field(response, "cost_status", cost_status, sizeof cost_status);
         printf("\nanswer: %s\nmodel:  %s\ncost:   $%s (%s)\n", content, model, cost, cost_status);
 
-        char receipt_id[64];
-        json_field(response, "receipt_id", receipt_id, sizeof receipt_id);
-        printf("receipt: %s\n", receipt_id);
+        json_field(response, "receipt_id", ours[call], sizeof ours[call]);
+        printf("receipt: %s\n", ours[call]);
         llmring_string_free(response);
     }
 
     /* Totals over the client's receipts. */
     llmring_receipts_iter_t *iter = NULL;
     if (ok) {
-        status = llmring_receipts_iter(client, NULL, &iter, &error);
+        status = llmring_receipts_iter(client, filter, &iter, &error);
         if (status != LLMRING_OK) {
             ok = failed("llmring_receipts_iter", status, error);
         }
     }
     if (ok) {
-        long count = 0, tokens = 0;
+        long stored = 0, count = 0, tokens = 0;
         char *receipt = NULL;
         while ((status = llmring_receipts_iter_next(iter, &receipt, &error)) == LLMRING_OK) {
-            char total_tokens[32], total_cost[64];
-            json_field(receipt, "total_tokens", total_tokens, sizeof total_tokens);
-            json_field(receipt, "total_cost", total_cost, sizeof total_cost);
-            bool valid = false;
-            llmring_status_t checked = llmring_verify_receipt(receipt, public_key, &valid, &error);
-            if (checked != LLMRING_OK) {
-                ok = failed("llmring_verify_receipt", checked, error);
+            char id[64], total_tokens[32], total_cost[64];
+            json_field(receipt, "receipt_id", id, sizeof id);
+            stored++;
+            if (strcmp(id, ours[0]) == 0 || strcmp(id, ours[1]) == 0) {
+                json_field(receipt, "total_tokens", total_tokens, sizeof total_tokens);
+                json_field(receipt, "total_cost", total_cost, sizeof total_cost);
+                bool valid = false;
+                llmring_status_t checked =
+                    llmring_verify_receipt(receipt, public_key, &valid, &error);
+                if (checked != LLMRING_OK) {
+                    ok = failed("llmring_verify_receipt", checked, error);
+                }
+                printf("\nreceipt %ld: %s\n  %s tokens, $%s, signature %s\n", count + 1, receipt,
+                       total_tokens, total_cost, valid ? "valid" : "INVALID");
+                ok = ok && valid;
+                count++;
+                tokens += strtol(total_tokens, NULL, 10);
             }
-            printf("\nreceipt %ld: %s\n  %s tokens, $%s, signature %s\n", count + 1, receipt,
-                   total_tokens, total_cost, valid ? "valid" : "INVALID");
-            ok = ok && valid;
-            count++;
-            tokens += strtol(total_tokens, NULL, 10);
             llmring_string_free(receipt);
         }
         if (status != LLMRING_END) {
             ok = failed("llmring_receipts_iter_next", status, error);
         } else {
-            printf("\ntotals: %ld receipts, %ld tokens\n", count, tokens);
+            printf("\nthis run: %ld receipts, %ld tokens (%ld receipts in the store since %s)\n",
+                   count, tokens, stored, since);
             ok = ok && count == 2;
         }
     }

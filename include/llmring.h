@@ -117,8 +117,9 @@ typedef enum {
 } llmring_status_t;
 
 /**
- * An iterator over receipts (a snapshot taken when it was created). Not thread-safe: use it
- * from one thread at a time.
+ * An iterator over stored receipts. It streams the store (memory stays bounded whatever
+ * its size) up to where the store ended when the iterator was created. Not thread-safe: use
+ * it from one thread at a time.
  */
 typedef struct llmring_receipts_iter_t llmring_receipts_iter_t;
 
@@ -127,6 +128,14 @@ typedef struct llmring_receipts_iter_t llmring_receipts_iter_t;
  * one HTTP connection pool. Thread-safe: one handle may be used from many threads at once.
  */
 typedef struct llmring_t llmring_t;
+
+/**
+ * Called after a call with each budget past its soft threshold, on the thread that finished
+ * the call. `warning_json` (`{"budget","window","spent","reserved","limit","threshold"}`) is
+ * borrowed until the callback returns. It must return promptly and must not call
+ * `llmring_chat` or `llmring_free`.
+ */
+typedef void (*llmring_budget_warning_fn)(void *user_data, const char *warning_json);
 
 /**
  * Called exactly once when an asynchronous call ends, on one of the client's own threads
@@ -188,6 +197,35 @@ void llmring_string_free(char *s);
  * Ownership: the returned string is static; do not free it.
  */
 const char *llmring_version(void);
+
+/**
+ * Every budget with its window, window start, spent, reserved, limit and remaining (exact
+ * decimals): `{"budgets": [...]}`. Spend includes receipts other processes appended to the
+ * same store.
+ *
+ * Ownership: `client` is borrowed. On success `*out_json` receives a new string owned by the
+ * caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * `client` must be NULL or a live client from `llmring_new`; out-pointers NULL or writable.
+ */
+llmring_status_t llmring_budget_status(const llmring_t *client, char **out_json, char **out_error);
+
+/**
+ * Sets the function called with each budget past its soft threshold after a call (the
+ * warnings are also in the response JSON as `budget_warnings`). NULL clears it.
+ *
+ * Ownership: `client` is borrowed; `user_data` is passed to `on_warning` untouched and must
+ * stay valid until the callback is cleared or the client freed. `out_error` is optional.
+ *
+ * # Safety
+ * `client` must be NULL or a live client from `llmring_new`; `on_warning` must be safe to call
+ * from any thread with `user_data`.
+ */
+llmring_status_t llmring_on_budget_warning(const llmring_t *client,
+                                           llmring_budget_warning_fn on_warning,
+                                           void *user_data,
+                                           char **out_error);
 
 /**
  * Starts a chat call without blocking: returns at once with the call's id in
@@ -272,7 +310,7 @@ llmring_status_t llmring_chat(const llmring_t *client,
                               char **out_error);
 
 /**
- * Starts an iteration over the client's receipts, oldest first. `filter_json` may be NULL or
+ * Starts an iteration over the receipts in the client's store, oldest first. `filter_json` may be NULL or
  * `{"since"?, "until"? (RFC 3339; since inclusive, until exclusive), "alias"?, "provider"?,
  * "model"?, "profile"?}`.
  *
@@ -291,7 +329,8 @@ llmring_status_t llmring_receipts_iter(const llmring_t *client,
 
 /**
  * The next receipt: returns `LLMRING_OK` with `*out_receipt_json` set, or `LLMRING_END`
- * (and leaves `*out_receipt_json` untouched) when there are no more.
+ * (and leaves `*out_receipt_json` untouched) when there are no more. A damaged record in
+ * the store is `LLMRING_STORE`, with its line and byte offset in the message.
  *
  * Ownership: `iter` is borrowed. Each receipt string is owned by the caller (free with
  * `llmring_string_free`). `out_error` is optional.
@@ -462,6 +501,64 @@ llmring_status_t llmring_receipt_canonical_json(const char *json,
  * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_receipt_digest(const char *json, char **out_digest_hex, char **out_error);
+
+/**
+ * Statistics over the client's store: request count, tokens and cost (exact decimal sums) in
+ * total and grouped by provider, alias, model, profile and UTC day, and the most expensive
+ * alias. `query_json` may be NULL or `{"since"?, "until"?, "alias"?, "provider"?, "model"?,
+ * "profile"?, "by"?: "provider"|"alias"|"model"|"profile"|"day" or a list}`.
+ *
+ * Ownership: `client` and `query_json` are borrowed. On success `*out_json` receives a new
+ * string owned by the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_stats(const llmring_t *client,
+                               const char *query_json,
+                               char **out_json,
+                               char **out_error);
+
+/**
+ * Exports receipts to a file: `options_json` is `{"format": "json"|"csv", "output": PATH,
+ * "since"?, "until"?, "alias"?, "provider"?, "model"?, "profile"?}`. JSON has the reference's
+ * shape (`exported_at`, `receipts` with every field and signature); CSV has a header row,
+ * RFC 4180 quoting and formula-looking cells neutralised. The file appears complete or not
+ * at all (written aside, then renamed).
+ *
+ * Ownership: `client` and `options_json` are borrowed. On success `*out_json` receives
+ * `{"exported": N, "format", "output"}`, owned by the caller (free with
+ * `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_export(const llmring_t *client,
+                                const char *options_json,
+                                char **out_json,
+                                char **out_error);
+
+/**
+ * Verifies the client's store: the hash chain (a changed, deleted, inserted or reordered
+ * record is found, with its position) and every signature. `options_json` may be NULL or
+ * `{"public_key"?, "public_keys"?: [...], "require_signed"?, "max_problems"?}`; without keys
+ * the public key of the client's signing key is used. Problems are a result (`"ok": false`
+ * in the report), not an error.
+ *
+ * Ownership: `client` and `options_json` are borrowed. On success `*out_report_json`
+ * receives the report, owned by the caller (free with `llmring_string_free`). `out_error` is
+ * optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_verify_store(const llmring_t *client,
+                                      const char *options_json,
+                                      char **out_report_json,
+                                      char **out_error);
 
 /**
  * Sends one chat request with a streamed answer and blocks until it ends, calling `on_chunk`

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 fn llmring(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_llmring"))
         .args(args)
+        // Never the user's own store.
+        .env("LLMRING_STORE", ":memory:")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -238,6 +240,112 @@ fn info_shows_prices_and_refuses_unknown_models() {
             .unwrap()
             .contains("not in the registry")
     );
+}
+
+#[test]
+fn store_commands_stats_export_report_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("receipts.jsonl");
+    let store = store.to_str().unwrap();
+    let (key_file, public) = keygen(dir.path(), "base64url");
+    let config = json!({"store": store, "signing_key_file": key_file}).to_string();
+    for (alias, text) in [
+        ("fast", "one"),
+        ("fast", "two two"),
+        ("deep", "three three three"),
+    ] {
+        let out = llmring(
+            &[
+                "chat", "--config", &config, "--model", alias, "--mock", text, "hello",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{out:?}");
+    }
+    // Sums computed here from the stored receipts, independently of the stats module.
+    let receipts: Vec<Value> = std::fs::read_to_string(store)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["receipt"].clone())
+        .collect();
+    assert_eq!(receipts.len(), 3);
+    let dec = |v: &Value| {
+        rust_decimal::Decimal::from_str_exact(&v.as_f64().unwrap().to_string()).unwrap()
+    };
+    let total: rust_decimal::Decimal = receipts.iter().map(|r| dec(&r["total_cost"])).sum();
+    let tokens: u64 = receipts
+        .iter()
+        .map(|r| r["total_tokens"].as_u64().unwrap())
+        .sum();
+
+    let out = llmring(&["stats", "--store", store, "--json"], None);
+    assert!(out.status.success(), "{out:?}");
+    let stats: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(stats["total"]["requests"], 3);
+    assert_eq!(stats["total"]["total_tokens"], tokens);
+    assert_eq!(dec(&stats["total"]["total_cost"]), total);
+    assert_eq!(stats["by_alias"]["fast"]["requests"], 2);
+    let table = stdout(&llmring(&["stats", "--store", store], None));
+    assert!(table.contains("3 requests"), "{table}");
+    assert!(table.contains("most expensive alias: deep"), "{table}");
+
+    let csv_path = dir.path().join("out.csv");
+    let out = llmring(
+        &[
+            "export",
+            "--store",
+            store,
+            "--format",
+            "csv",
+            "--output",
+            csv_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let ids: Vec<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    let expected: Vec<&str> = receipts
+        .iter()
+        .map(|r| r["receipt_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+
+    let report_path = dir.path().join("report.json");
+    let out = llmring(
+        &[
+            "report",
+            "--store",
+            store,
+            "--output",
+            report_path.to_str().unwrap(),
+            "--public-key",
+            &public,
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(report["receipts"].as_array().unwrap().len(), 3);
+    assert!(
+        report["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["signature_valid"] == true)
+    );
+
+    let out = llmring(&["verify", "--store", store, "--public-key", &public], None);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Tamper with the second record: exit 1, and the position is named.
+    let text = std::fs::read_to_string(store).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[1] = lines[1].replacen("\"alias\":\"fast\"", "\"alias\":\"fass\"", 1);
+    std::fs::write(store, lines.join("\n") + "\n").unwrap();
+    let out = llmring(&["verify", "--store", store, "--public-key", &public], None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8(out.stderr).unwrap().contains("line 2"));
 }
 
 #[test]

@@ -779,8 +779,6 @@ fn config_and_request_errors() {
 }
 
 #[test]
-#[ignore = "BUG: src/client/config.rs derives Debug on Config/ProviderConfig, printing api_key \
-            and signing_key; remove this attribute once fixed"]
 fn config_debug_does_not_show_secrets() {
     // `Config` is public and derives Debug: it must not print the API keys or the signing
     // key, like every other Debug output of the library.

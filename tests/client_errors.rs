@@ -171,8 +171,6 @@ fn anthropic_429_forever_is_rate_limited_after_the_retries() {
 }
 
 #[test]
-#[ignore = "BUG: src/client/transport.rs retries every RateLimited error, ignoring the \
-            provider's retryable=false (insufficient_quota); remove this attribute once fixed"]
 fn openai_insufficient_quota_is_not_retried() {
     let stub = stub_always(
         OPENAI_PATH,

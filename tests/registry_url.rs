@@ -14,7 +14,8 @@ const OPENAI: &str = include_str!("fixtures/registry/basic/openai/models.json");
 
 fn config(url: &str, cache: &Path, max_age_hours: u64) -> String {
     serde_json::json!({
-        "registry": {"url": url, "cache_dir": cache, "max_age_hours": max_age_hours}
+        "registry": {"url": url, "cache_dir": cache, "max_age_hours": max_age_hours},
+        "store": ":memory:"
     })
     .to_string()
 }

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Inner;
+use super::budget;
 use super::transport::{self, RetryPolicy};
 use crate::chat::{ChatRequest, ChatResponse};
 use crate::cost::{self, Cost, CostStatus, Usage};
@@ -10,7 +11,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lockfile::{ModelRef, Resolution};
 use crate::providers::{Endpoint, Provider, mock};
 use crate::receipt::{self, ReceiptInput};
-use crate::store;
 
 /// What a successful attempt produced (whole or streamed).
 pub(super) struct Answer {
@@ -26,6 +26,8 @@ pub(super) struct Answer {
     pub estimated: bool,
     /// The host stopped the stream before the provider's terminal event.
     pub stopped_early: bool,
+    /// The call's hold on its budgets, settled once the receipt is stored.
+    pub hold: Option<crate::budget::Reservation>,
 }
 
 impl Answer {
@@ -39,6 +41,7 @@ impl Answer {
             usage_override: None,
             estimated: false,
             stopped_early: false,
+            hold: None,
         }
     }
 }
@@ -52,7 +55,7 @@ pub async fn chat_json(inner: &Inner, request: ChatRequest) -> Result<String> {
 pub async fn chat(inner: &Inner, request: ChatRequest) -> Result<Value> {
     let resolution = resolve(inner, &request)?;
     let answer = if request.mock_response.is_some() {
-        mock_answer(&request, &resolution)?
+        mock_answer(inner, &request, &resolution)?
     } else {
         provider_answer(inner, &request, &resolution).await?
     };
@@ -73,15 +76,24 @@ pub(super) fn resolve(inner: &Inner, request: &ChatRequest) -> Result<Resolution
 }
 
 /// The offline mock: no network; priced as the first candidate model.
-pub(super) fn mock_answer(request: &ChatRequest, resolution: &Resolution) -> Result<Answer> {
-    Ok(Answer {
-        mock: true,
-        ..Answer::complete(
-            resolution.candidates[0].clone(),
-            mock::reply(request)?,
-            "openai",
-        )
-    })
+pub(super) fn mock_answer(
+    inner: &Inner,
+    request: &ChatRequest,
+    resolution: &Resolution,
+) -> Result<Answer> {
+    let model = resolution.candidates[0].clone();
+    let hold = budget::reserve(inner, request, resolution, &model)?;
+    match mock::reply(request) {
+        Ok(reply) => Ok(Answer {
+            mock: true,
+            hold,
+            ..Answer::complete(model, reply, "openai")
+        }),
+        Err(e) => {
+            budget::release(inner, hold);
+            Err(e)
+        }
+    }
 }
 
 /// Tries each candidate in order (each with its retries); the first success wins.
@@ -92,9 +104,21 @@ async fn provider_answer(
 ) -> Result<Answer> {
     let mut failures = Vec::new();
     for candidate in &resolution.candidates {
+        // Reserved before any network traffic; a budget that does not fit moves on to the
+        // next model, which may be cheaper.
+        let hold = match budget::reserve(inner, request, resolution, candidate) {
+            Ok(hold) => hold,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
         match attempt(inner, request, candidate).await {
-            Ok(answer) => return Ok(answer),
-            Err(e) => failures.push(e),
+            Ok(answer) => return Ok(Answer { hold, ..answer }),
+            Err(e) => {
+                budget::release(inner, hold);
+                failures.push(e);
+            }
         }
     }
     Err(all_failed(resolution, failures))
@@ -214,6 +238,7 @@ pub(super) fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> 
         usage_override,
         estimated,
         stopped_early,
+        hold,
     } = answer;
     let usage = match (usage_override, &reply.usage) {
         (Some(usage), _) => Some(usage),
@@ -225,6 +250,7 @@ pub(super) fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> 
         cost.status = CostStatus::Estimated;
     }
     if inner.config.strict_cost && !cost.status.is_priced() {
+        budget::release(inner, hold);
         return Err(Error::new(
             ErrorKind::CostUnknown,
             format!(
@@ -245,9 +271,13 @@ pub(super) fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> 
         mock,
     )?)?;
     let signed = issued.issue(inner.signing_key.as_ref())?;
-    inner
-        .store
-        .append(signed.json.clone(), store::Filter::fields_of(&issued));
+    // On failure the reservation is kept: the money was spent and the store cannot show it.
+    inner.store.append(signed.json.clone()).map_err(|e| {
+        // The provider was paid: hand the receipt to the host rather than lose it.
+        let receipt: Value = serde_json::from_str(&signed.json).unwrap_or_default();
+        e.with("receipt", receipt)
+    })?;
+    let warnings = budget::settle(inner, hold, resolution, &model);
     let receipt: Value = serde_json::from_str(&signed.json)
         .map_err(|e| Error::internal(format!("receipt JSON: {e}")))?;
     let mut usage_obj = cost::usage_json(usage.as_ref(), &cost);
@@ -264,6 +294,9 @@ pub(super) fn finish(inner: &Inner, resolution: &Resolution, answer: Answer) -> 
     });
     if stopped_early {
         response["stopped_early"] = true.into();
+    }
+    if !warnings.is_empty() {
+        response["budget_warnings"] = warnings.iter().map(|w| w.to_json()).collect();
     }
     Ok(response)
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::providers::{Endpoint, Provider};
+use crate::providers::{Endpoint, Provider, SecretString};
 
 /// `{"lockfile", "profile", "registry": {...}, "providers": {...}, "timeout_ms",
 /// "max_retries", "retry_backoff_ms", "strict_cost", "signing_key" | "signing_key_file",
@@ -34,10 +34,17 @@ pub struct Config {
     #[serde(default)]
     pub strict_cost: bool,
     /// A private key (any accepted text form) to sign receipts with.
-    pub signing_key: Option<String>,
+    pub signing_key: Option<SecretString>,
     /// A private key file (mode 0600) to sign receipts with.
     pub signing_key_file: Option<PathBuf>,
-    /// `":memory:"` (the default for now; the durable store comes with the store issue).
+    /// Spending limits (see [`crate::budget`]); profiles of the lockfile may add more.
+    pub budgets: Option<serde_json::Value>,
+    /// Under a budget, allow calls whose worst-case cost cannot be known (model not priced,
+    /// no max_tokens and no known maximum): they reserve nothing.
+    #[serde(default)]
+    pub budget_allow_unpriced: bool,
+    /// The receipt store: a file path, or `":memory:"`. Default: `LLMRING_STORE`, else
+    /// `<user data dir>/llmring/receipts.jsonl`.
     pub store: Option<String>,
 }
 
@@ -59,7 +66,7 @@ pub struct RegistryConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
-    pub api_key: Option<String>,
+    pub api_key: Option<SecretString>,
     pub base_url: Option<String>,
 }
 
@@ -87,13 +94,8 @@ impl Config {
                 "configuration: registry takes dir or url, not both",
             ));
         }
-        match config.store.as_deref() {
-            None | Some(":memory:") => {}
-            Some(other) => {
-                return Err(Error::config(format!(
-                    "configuration: store {other:?} is not supported yet; use \":memory:\""
-                )));
-            }
+        if config.store.as_deref() == Some("") {
+            return Err(Error::config("configuration: store is an empty path"));
         }
         Ok(config)
     }
@@ -104,6 +106,11 @@ impl Config {
 
     pub fn max_retries(&self) -> u32 {
         self.max_retries.unwrap_or(2)
+    }
+
+    /// The store spec: configured, else `LLMRING_STORE`, else `None` (the default file).
+    pub fn store_spec(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        self.store.clone().or_else(|| env("LLMRING_STORE"))
     }
 
     pub fn retry_backoff(&self) -> Duration {
@@ -119,7 +126,7 @@ impl Config {
             .or_else(|| provider.base_url_env().and_then(env))
             .unwrap_or_else(|| provider.default_base_url().to_owned());
         let api_key = configured
-            .and_then(|c| c.api_key.clone())
+            .and_then(|c| c.api_key.as_ref().map(|k| k.expose().to_owned()))
             .or_else(|| provider.api_key_env().iter().find_map(|name| env(name)));
         Endpoint::new(base_url, api_key.filter(|k| !k.is_empty()))
     }
@@ -144,7 +151,7 @@ mod tests {
         let err = Config::from_json(Some(r#"{"providers":{"openai":{"key":"x"}}}"#)).unwrap_err();
         assert!(err.message.contains("key"), "{err}");
         assert!(Config::from_json(Some(r#"{"providers":{"mistral":{}}}"#)).is_err());
-        assert!(Config::from_json(Some(r#"{"store":"/tmp/x"}"#)).is_err());
+        assert!(Config::from_json(Some(r#"{"store":""}"#)).is_err());
         assert_eq!(
             Config::from_json(Some("{")).unwrap_err().kind,
             crate::ErrorKind::InvalidJson

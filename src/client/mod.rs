@@ -2,6 +2,7 @@
 //! offline mock), price the usage, issue a signed receipt and store it. A [`Client`] owns one
 //! tokio runtime and one HTTP connection pool, and is safe to use from many threads at once.
 
+pub mod budget;
 mod call;
 pub mod config;
 mod inflight;
@@ -21,7 +22,7 @@ use crate::keyfile;
 use crate::lockfile::{Lockfile, LockfileEnv, ModelRef};
 use crate::receipt::keys::{self, SigningKey};
 use crate::registry::Registry;
-use crate::store::{Filter, MemoryStore};
+use crate::store::{Filter, Records, RepairReport, Store, VerifyOptions};
 
 /// A configured client. Cheap to share: wrap it in an `Arc` or borrow it from many threads.
 pub struct Client {
@@ -42,7 +43,10 @@ pub(crate) struct Inner {
     pub lock_env: LockfileEnv,
     pub registry: Registry,
     pub signing_key: Option<SigningKey>,
-    pub store: MemoryStore,
+    pub store: Store,
+    /// What opening the store repaired (a torn last record), if anything.
+    pub repair: Option<RepairReport>,
+    pub budgets: budget::Budgets,
     pub env: fn(&str) -> Option<String>,
 }
 
@@ -69,10 +73,12 @@ impl Client {
         let lockfile = Lockfile::discover(config.lockfile.as_deref(), &lock_env)?;
         let registry = runtime.block_on(registry_source::load(&config.registry, &http))?;
         let signing_key = match (&config.signing_key, &config.signing_key_file) {
-            (Some(text), _) => Some(keys::parse_private(text)?),
+            (Some(text), _) => Some(keys::parse_private(text.expose())?),
             (None, Some(path)) => Some(keyfile::read_private(path)?),
             (None, None) => None,
         };
+        let (store, repair) = Store::from_spec(config.store_spec(&config::process_env).as_deref())?;
+        let budgets = budget::Budgets::load(config.budgets.as_ref(), &lockfile, &store)?;
         let inner = Inner {
             config,
             http,
@@ -80,7 +86,9 @@ impl Client {
             lock_env,
             registry,
             signing_key,
-            store: MemoryStore::default(),
+            store,
+            repair,
+            budgets,
             env: config::process_env,
         };
         Ok(Client {
@@ -160,11 +168,91 @@ impl Client {
             .expect("the runtime lives as long as the client")
     }
 
-    /// The receipts this client issued that match `filter_json`, oldest first, as canonical
-    /// JSON texts.
+    /// The stored receipts that match `filter_json`, oldest first, as canonical JSON texts
+    /// (collected; [`Client::receipts_iter`] streams).
     pub fn receipts(&self, filter_json: Option<&str>) -> Result<Vec<String>> {
-        let filter = Filter::from_json(filter_json)?;
-        Ok(self.inner.store.select(&filter))
+        self.inner.store.select(&Filter::from_json(filter_json)?)
+    }
+
+    /// Streams the stored receipts that match `filter_json`, oldest first.
+    pub fn receipts_iter(&self, filter_json: Option<&str>) -> Result<Records> {
+        self.inner.store.iter(Filter::from_json(filter_json)?)
+    }
+
+    /// Statistics over the store: a [`crate::stats::Query`] in, the statistics JSON out.
+    pub fn stats(&self, query_json: Option<&str>) -> Result<String> {
+        let query = crate::stats::Query::from_json(query_json)?;
+        crate::receipt::to_json(&crate::stats::run(&self.inner.store, &query)?)
+    }
+
+    /// Exports receipts as [`crate::export::ExportOptions`] say; returns
+    /// `{"exported": N, "format", "output"}`.
+    pub fn export(&self, options_json: &str) -> Result<String> {
+        let options = crate::export::ExportOptions::from_json(options_json)?;
+        let n = crate::export::export(&self.inner.store, &options)?;
+        let format = match options.format {
+            crate::export::Format::Json => "json",
+            crate::export::Format::Csv => "csv",
+        };
+        let summary = serde_json::json!({
+            "exported": n,
+            "format": format,
+            "output": options.output.display().to_string(),
+        });
+        crate::receipt::to_json(&summary)
+    }
+
+    /// Verifies the store: the hash chain (file store) and every signature, with the keys in
+    /// `options_json` (see [`VerifyOptions::from_json`]) or, when it names none, the public key
+    /// of the client's signing key. Returns the report JSON (`ok`, counts, problems with
+    /// their positions).
+    pub fn verify_store(&self, options_json: Option<&str>) -> Result<String> {
+        let options = self.verify_options(options_json)?;
+        crate::receipt::to_json(&self.inner.store.verify(&options)?.to_json())
+    }
+
+    /// Verify options, with the client's own public key when they name no key.
+    pub fn verify_options(&self, options_json: Option<&str>) -> Result<VerifyOptions> {
+        let mut options = VerifyOptions::from_json(options_json)?;
+        if options.keys.is_empty() {
+            options.keys.extend(self.public_key());
+        }
+        Ok(options)
+    }
+
+    /// The public key of the configured signing key.
+    pub fn public_key(&self) -> Option<keys::VerifyingKey> {
+        self.inner
+            .signing_key
+            .as_ref()
+            .map(SigningKey::verifying_key)
+    }
+
+    /// Every budget's window, spent, reserved, limit and remaining, now.
+    pub fn budget_status(&self) -> Result<String> {
+        self.inner.budgets.sync(&self.inner.store)?;
+        crate::receipt::to_json(&self.inner.budgets.ledger.status(chrono::Utc::now()))
+    }
+
+    /// Sets (or clears) the function called with each budget past its soft threshold after a
+    /// call; it runs on the thread that finished the call.
+    pub fn on_budget_warning(&self, callback: Option<budget::WarningCallback>) {
+        *self
+            .inner
+            .budgets
+            .on_warning
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = callback;
+    }
+
+    /// The receipt store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// What opening the store repaired (a torn last record saved aside), if anything.
+    pub fn store_repair(&self) -> Option<&RepairReport> {
+        self.inner.repair.as_ref()
     }
 
     /// Prices usage obtained elsewhere: `model` is `provider:model`, `usage_json` the

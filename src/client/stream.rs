@@ -29,11 +29,15 @@
 //!   point (`LLMRING_COST_UNKNOWN`, no receipt): whether the provider's usage will be known
 //!   depends on when the host stops, so it cannot be refused before the stream starts.
 //!
+//! Budgets are reserved and settled as for a plain call (before each candidate's request;
+//! released when it fails).
+//!
 //! The offline mock (`mock_response`) streams its whole answer as one `delta` chunk.
 
 use serde_json::{Map, Value, json};
 
 use super::Inner;
+use super::budget;
 use super::call::{self, Answer};
 use super::transport::{self, Delivery, StreamEnd, StreamFailure};
 use crate::chat::{ChatRequest, ChatResponse};
@@ -54,7 +58,7 @@ pub async fn chat_stream_json(
 ) -> Result<String> {
     let resolution = call::resolve(inner, &request)?;
     let answer = if request.mock_response.is_some() {
-        let answer = call::mock_answer(&request, &resolution)?;
+        let answer = call::mock_answer(inner, &request, &resolution)?;
         if !answer.reply.content.is_empty() {
             // The whole answer is in this one chunk: stopping changes nothing.
             let _ = on_chunk(&json!({"delta": answer.reply.content}).to_string());
@@ -76,13 +80,23 @@ async fn streamed_answer(
 ) -> Result<Answer> {
     let mut failures = Vec::new();
     for candidate in &resolution.candidates {
+        // Reserved before any network traffic, as for a plain call.
+        let hold = match budget::reserve(inner, request, resolution, candidate) {
+            Ok(hold) => hold,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
         match attempt(inner, request, candidate, on_chunk).await {
-            Ok(answer) => return Ok(answer),
-            Err(StreamFailure {
-                error,
-                delivered: true,
-            }) => return Err(error),
-            Err(failure) => failures.push(failure.error),
+            Ok(answer) => return Ok(Answer { hold, ..answer }),
+            Err(failure) => {
+                budget::release(inner, hold);
+                if failure.delivered {
+                    return Err(failure.error);
+                }
+                failures.push(failure.error);
+            }
         }
     }
     Err(call::all_failed(resolution, failures))

@@ -48,18 +48,23 @@ pub async fn send_with_retries(
 }
 
 /// How long to wait before attempt `attempt + 1` after `error`, or `None` when the error is
-/// final: not retryable (only timeouts, connection errors, 429 and errors the provider marks
-/// retryable are), no retries left, or a `Retry-After` longer than [`MAX_RETRY_AFTER`].
+/// final: not retryable (the provider's `retryable` verdict when it gave one, else timeouts,
+/// connection errors and 429 are), no retries left, or a `Retry-After` longer than [`MAX_RETRY_AFTER`].
 fn retry_wait(
     error: &Error,
     retry_after: Option<Duration>,
     attempt: u32,
     policy: RetryPolicy,
 ) -> Option<Duration> {
-    let retryable = matches!(
-        error.kind,
-        ErrorKind::Timeout | ErrorKind::Network | ErrorKind::RateLimited
-    ) || error.details.get("retryable") == Some(&serde_json::Value::Bool(true));
+    // The provider's own verdict wins (a 429 for an exhausted quota is final); otherwise
+    // timeouts, connection errors and rate limits are worth another try.
+    let retryable = match error.details.get("retryable") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        _ => matches!(
+            error.kind,
+            ErrorKind::Timeout | ErrorKind::Network | ErrorKind::RateLimited
+        ),
+    };
     if !retryable || attempt >= policy.max_retries {
         return None;
     }

@@ -97,7 +97,7 @@ pub fn write_report<W: Write>(
         } else {
             ",\n    "
         };
-        write!(out, "{sep}{entry}").map_err(write_error)?;
+        write!(out, "{sep}{}", text(&entry)).map_err(write_error)?;
         summary.receipts += 1;
     }
     if summary.receipts > 0 {
@@ -138,13 +138,19 @@ pub fn write_report<W: Write>(
     };
     write!(
         out,
-        "],\n  \"summary\": {totals},\n  \"by_model\": {},\n  \"by_profile\": {}\n}}\n",
-        group(GroupBy::Model),
-        group(GroupBy::Profile)
+        "],\n  \"summary\": {},\n  \"by_model\": {},\n  \"by_profile\": {}\n}}\n",
+        text(&totals),
+        text(&group(GroupBy::Model)),
+        text(&group(GroupBy::Profile))
     )
     .map_err(write_error)?;
     out.flush().map_err(write_error)?;
     Ok(summary)
+}
+
+/// A value as canonical JSON, so amounts print as their exact decimals (0.0000024, not 2.4e-6).
+fn text(value: &Value) -> String {
+    crate::receipt::to_json(value).unwrap_or_else(|_| value.to_string())
 }
 
 /// `Some(valid)` when keys are given (an unsigned receipt is `Some(false)`), `None` when not.

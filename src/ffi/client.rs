@@ -13,11 +13,12 @@ pub struct llmring_t {
     client: Client,
 }
 
-/// An iterator over receipts (a snapshot taken when it was created). Not thread-safe: use it
-/// from one thread at a time.
+/// An iterator over stored receipts. It streams the store (memory stays bounded whatever
+/// its size) up to where the store ended when the iterator was created. Not thread-safe: use
+/// it from one thread at a time.
 #[allow(non_camel_case_types)]
 pub struct llmring_receipts_iter_t {
-    receipts: std::vec::IntoIter<String>,
+    records: crate::store::Records,
 }
 
 /// Creates a client. `config_json` may be NULL or `"{}"` for every default; see
@@ -103,7 +104,7 @@ pub unsafe extern "C" fn llmring_chat(
     })
 }
 
-/// Starts an iteration over the client's receipts, oldest first. `filter_json` may be NULL or
+/// Starts an iteration over the receipts in the client's store, oldest first. `filter_json` may be NULL or
 /// `{"since"?, "until"? (RFC 3339; since inclusive, until exclusive), "alias"?, "provider"?,
 /// "model"?, "profile"?}`.
 ///
@@ -127,12 +128,12 @@ pub unsafe extern "C" fn llmring_receipts_iter(
         // SAFETY: NULL or a NUL-terminated string (function contract).
         let filter = unsafe { opt_str_arg(filter_json, "filter_json") }?;
         out_arg(out_iter, "out_iter")?;
-        let receipts = client.receipts(filter)?.into_iter();
+        let records = client.receipts_iter(filter)?;
         // SAFETY: checked by `out_arg`.
         unsafe {
             write(
                 out_iter,
-                Box::into_raw(Box::new(llmring_receipts_iter_t { receipts })),
+                Box::into_raw(Box::new(llmring_receipts_iter_t { records })),
             )
         };
         Ok(())
@@ -140,7 +141,8 @@ pub unsafe extern "C" fn llmring_receipts_iter(
 }
 
 /// The next receipt: returns `LLMRING_OK` with `*out_receipt_json` set, or `LLMRING_END`
-/// (and leaves `*out_receipt_json` untouched) when there are no more.
+/// (and leaves `*out_receipt_json` untouched) when there are no more. A damaged record in
+/// the store is `LLMRING_STORE`, with its line and byte offset in the message.
 ///
 /// Ownership: `iter` is borrowed. Each receipt string is owned by the caller (free with
 /// `llmring_string_free`). `out_error` is optional.
@@ -162,9 +164,9 @@ pub unsafe extern "C" fn llmring_receipts_iter_next(
         out_arg(out_receipt_json, "out_receipt_json")?;
         // SAFETY: non-NULL; a live iterator used by one thread at a time (function contract).
         let iter = unsafe { &mut *iter };
-        match iter.receipts.next() {
-            Some(receipt) => {
-                let receipt = c_string(receipt)?;
+        match iter.records.next().transpose()? {
+            Some(record) => {
+                let receipt = c_string(record.json)?;
                 // SAFETY: checked by `out_arg`.
                 unsafe { write(out_receipt_json, receipt) };
             }

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::receipt::Receipt;
 
 /// The fields of a receipt a filter looks at.
 #[derive(Debug, Clone)]
@@ -15,21 +14,6 @@ pub struct Fields {
     pub provider: String,
     pub model: String,
     pub profile: String,
-}
-
-impl Filter {
-    /// The fields of `receipt` that filters look at.
-    pub fn fields_of(receipt: &Receipt) -> Fields {
-        Fields {
-            timestamp: DateTime::parse_from_rfc3339(&receipt.timestamp)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
-            alias: receipt.alias.clone(),
-            provider: receipt.provider.clone(),
-            model: receipt.model.clone(),
-            profile: receipt.profile.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -203,6 +203,7 @@ static char *make_config(const char *dir, const char *url, const char *private_k
                      "/v1\"},\"anthropic\":{\"api_key\":\"unused\","
                      "\"base_url\":\"http://127.0.0.1:9\"}},"
                      "\"timeout_ms\":30000,\"max_retries\":1,\"retry_backoff_ms\":10,"
+                     "\"store\":\":memory:\","
                      "\"signing_key\":\"") &&
               append(config, size, private_key) && append(config, size, "\"}");
     if (!ok) {

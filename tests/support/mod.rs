@@ -117,6 +117,8 @@ pub fn config(openai_base: &str, anthropic_base: &str, extra: Value) -> String {
         "timeout_ms": 5000,
         "max_retries": 2,
         "retry_backoff_ms": 10,
+        // Each client keeps its own receipts: the counts the tests check are exact.
+        "store": ":memory:",
     });
     for (k, v) in extra.as_object().expect("extra is an object") {
         c[k] = v.clone();

@@ -2,6 +2,7 @@
 
 mod chat;
 mod receipt;
+mod store;
 
 use std::process::ExitCode;
 
@@ -24,8 +25,18 @@ enum Command {
     Keygen(receipt::KeygenArgs),
     /// Chat through an alias and print the answer and its cost.
     Chat(chat::ChatArgs),
+    /// Show each budget's window, spent, reserved, limit and remaining.
+    Budget(chat::BudgetArgs),
     /// Show a model's prices and limits from the registry.
     Info(chat::InfoArgs),
+    /// Statistics over the receipt store: totals and tables by provider, alias, model, ...
+    Stats(store::StatsArgs),
+    /// Export the receipt store as JSON or CSV.
+    Export(store::ExportArgs),
+    /// Write a compliance report for a date range.
+    Report(store::ReportArgs),
+    /// Verify the whole store: hash chain and signatures (exit 1 on any problem).
+    Verify(store::VerifyArgs),
     /// Sign, verify, canonicalize and digest receipts.
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
@@ -41,6 +52,11 @@ fn main() -> ExitCode {
         Command::Receipt(cmd) => receipt::run(cmd),
         Command::Chat(args) => chat::chat(args),
         Command::Info(args) => chat::info(args),
+        Command::Budget(args) => chat::budget(args),
+        Command::Stats(args) => store::stats(args),
+        Command::Export(args) => store::export(args),
+        Command::Report(args) => store::report(args),
+        Command::Verify(args) => store::verify(args),
     };
     match result {
         Ok(code) => code,
