@@ -19,9 +19,8 @@
  * - Thread safety is that of the C API: one Client may be used from many threads at once;
  *   a Receipts range from one thread at a time.
  *
- * TODO(llmring_chat_stream): streaming (llmring_chat_stream) is being added to the C ABI
- * separately; wrap it here (Client::chat_stream with a std::function per chunk) once it
- * lands in llmring.h.
+ * TODO(llmring_chat_stream): streaming (llmring_chat_stream) is not wrapped yet; see
+ * Client below.
  */
 #ifndef LLMRING_HPP
 #define LLMRING_HPP
@@ -37,6 +36,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "llmring.h"
 
@@ -299,6 +299,8 @@ class Receipts {
 
 /** Called once when an asynchronous chat ends, on one of the client's own threads. */
 using ChatCallback = std::function<void(Result<std::string>)>;
+/** Called with a budget warning's JSON (borrowed for the call), on a library thread. */
+using BudgetWarningCallback = std::function<void(std::string_view)>;
 
 /** A llmring client (llmring_t): move-only, thread-safe, released on destruction. */
 class Client {
@@ -432,14 +434,48 @@ class Client {
         });
     }
 
-    // TODO(llmring_chat_stream): chat_stream(request_json, on_chunk) once the C function
-    // exists.
+    /** Every budget's window, spent, reserved, limit and remaining: {"budgets": [...]}. */
+    std::string budget_status() const { return try_budget_status().value(); }
+    Result<std::string> try_budget_status() const {
+        return detail::string_call([&](char **out, char **error) {
+            return llmring_budget_status(handle_.get(), out, error);
+        });
+    }
+
+    /**
+     * Sets the function called (on a library thread) with each budget warning's JSON after a
+     * call crosses a soft threshold; an empty function clears it. It must not throw. Earlier
+     * functions are kept alive until the client is destroyed (a call in flight may still be
+     * running one).
+     */
+    void on_budget_warning(BudgetWarningCallback on_warning) {
+        try_on_budget_warning(std::move(on_warning)).value();
+    }
+    Result<Unit> try_on_budget_warning(BudgetWarningCallback on_warning) {
+        std::unique_ptr<BudgetWarningCallback> callback;
+        if (on_warning) callback = std::make_unique<BudgetWarningCallback>(std::move(on_warning));
+        char *error = nullptr;
+        llmring_status_t status = llmring_on_budget_warning(
+            handle_.get(), callback ? &warning_trampoline : nullptr, callback.get(), &error);
+        if (status != LLMRING_OK) return detail::make_error(status, error);
+        llmring_string_free(error);
+        if (callback) warnings_.push_back(std::move(callback));
+        return Unit{};
+    }
+
+    // TODO(llmring_chat_stream): wrap llmring_chat_stream (chat_stream(request_json,
+    // on_chunk) with a std::function per chunk); it is not wrapped yet.
 
   private:
     struct ClientDeleter {
         void operator()(llmring_t *c) const noexcept { llmring_free(c); }
     };
     explicit Client(llmring_t *handle) noexcept : handle_(handle) {}
+
+    static void warning_trampoline(void *user_data, const char *warning_json) noexcept {
+        auto *callback = static_cast<BudgetWarningCallback *>(user_data);
+        if (callback && *callback) (*callback)(warning_json ? warning_json : "");
+    }
 
     static void trampoline(void *user_data, llmring_status_t status, const char *response_json,
                            const char *error_json) noexcept {
@@ -452,6 +488,8 @@ class Client {
         }
     }
 
+    // Declared before handle_, so destroyed after the client is freed.
+    std::vector<std::unique_ptr<BudgetWarningCallback>> warnings_;
     std::unique_ptr<llmring_t, ClientDeleter> handle_;
 };
 

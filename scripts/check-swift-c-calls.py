@@ -90,7 +90,7 @@ def main():
                 line = text.count("\n", 0, m.start()) + 1
                 where = f"{path}:{line}"
                 after = text[m.end():].lstrip()
-                if name.endswith("_t") or name == "llmring_done_fn":
+                if name.endswith("_t") or name.endswith("_fn"):
                     continue  # a type
                 if name not in functions:
                     problems.append(f"{where}: {name} is not declared in the header")

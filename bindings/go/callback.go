@@ -6,6 +6,7 @@ package llmring
 import "C"
 
 import (
+	"encoding/json"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -30,4 +31,12 @@ func llmringGoChatDone(userData unsafe.Pointer, status C.llmring_status_t, respo
 		result.err = newError(Code(status), text)
 	}
 	done <- result // buffered: never blocks
+}
+
+// llmringGoBudgetWarning is the llmring_budget_warning_fn set by OnBudgetWarning.
+//
+//export llmringGoBudgetWarning
+func llmringGoBudgetWarning(userData unsafe.Pointer, warning *C.char) {
+	f := cgo.Handle(uintptr(userData)).Value().(func(json.RawMessage))
+	f(json.RawMessage(C.GoString(warning)))
 }

@@ -35,8 +35,9 @@ import (
 // its own threads and HTTP connection pool. It is safe for concurrent use. Close it when
 // done (a finalizer closes a forgotten one).
 type Client struct {
-	mu  sync.RWMutex // Close takes it for writing; every C call holds it for reading
-	ptr *C.llmring_t
+	mu      sync.RWMutex // Close takes it for writing; every C call holds it for reading
+	ptr     *C.llmring_t
+	handles []cgo.Handle // budget warning functions, deleted after the client is freed
 }
 
 // Version is the library version, e.g. "0.1.0".
@@ -69,6 +70,10 @@ func (c *Client) Close() error {
 	if c.ptr != nil {
 		C.llmring_free(c.ptr)
 		c.ptr = nil
+		for _, h := range c.handles {
+			h.Delete()
+		}
+		c.handles = nil
 		runtime.SetFinalizer(c, nil)
 	}
 	return nil

@@ -30,6 +30,6 @@
 // Cancelling ctx cancels the call inside the library (the provider request is abandoned),
 // not only the wait. A Client is safe for concurrent use by many goroutines.
 //
-// TODO(llmring_chat_stream): ChatStream(ctx, req, func(Chunk) error) once the C function
-// llmring_chat_stream lands in llmring.h.
+// TODO(llmring_chat_stream): ChatStream(ctx, req, func(Chunk) error) over
+// llmring_chat_stream is not wrapped yet.
 package llmring

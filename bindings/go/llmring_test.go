@@ -396,3 +396,44 @@ func TestManyGoroutines(t *testing.T) {
 		t.Errorf("%d receipts, want %d", count, want)
 	}
 }
+
+func TestBudgets(t *testing.T) {
+	// 1000 + 100 mock tokens through "fast" (openai:gpt-4o-mini, 0.15 / 0.6 per million)
+	// cost 0.00021: past the soft threshold (10% of 0.001), within the limit.
+	client, err := llmring.New(`{"store":":memory:","budgets":[{"name":"tiny","limit_usd":"0.001","window":"total","soft_threshold":0.1}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var mu sync.Mutex
+	var warnings []string
+	if err := client.OnBudgetWarning(func(w json.RawMessage) {
+		mu.Lock()
+		warnings = append(warnings, string(w))
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	req := ask("x")
+	req.MockResponse = "ok"
+	req.MockUsage = &llmring.MockUsage{PromptTokens: 1000, CompletionTokens: 100}
+	if _, err := client.Chat(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "tiny") {
+		t.Errorf("warnings: %q", warnings)
+	}
+	mu.Unlock()
+	status, err := client.BudgetStatus()
+	if err != nil || !strings.Contains(string(status), `"tiny"`) {
+		t.Errorf("BudgetStatus: %s %v", status, err)
+	}
+	req.MockUsage = &llmring.MockUsage{PromptTokens: 10000, CompletionTokens: 100}
+	if _, err := client.Chat(context.Background(), req); !errors.Is(err, llmring.ErrBudgetExceeded) {
+		t.Errorf("want ErrBudgetExceeded, got %v", err)
+	}
+	if err := client.OnBudgetWarning(nil); err != nil {
+		t.Error(err)
+	}
+}

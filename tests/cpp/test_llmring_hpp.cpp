@@ -278,6 +278,37 @@ void test_mock(const llmring::KeyPair &pair) {
     CHECK(!client.try_export_to(R"({"format":"xml","output":"x"})").ok());
 }
 
+void test_budgets() {
+    // 1000 + 100 mock tokens through "fast" (openai:gpt-4o-mini at 0.15 / 0.6 per million)
+    // cost 0.00021: past the soft threshold (10% of 0.001), within the limit.
+    llmring::Client client(
+        R"({"store":":memory:","budgets":[{"name":"tiny","limit_usd":"0.001","window":"total",)"
+        R"("soft_threshold":0.1}]})");
+    std::mutex mutex;
+    std::vector<std::string> warnings;
+    client.on_budget_warning([&](std::string_view warning) {
+        std::lock_guard<std::mutex> lock(mutex);
+        warnings.emplace_back(warning);
+    });
+    std::string response = client.chat(
+        R"({"model":"fast","messages":[{"role":"user","content":"x"}],"mock_response":"ok",)"
+        R"("mock_usage":{"prompt_tokens":1000,"completion_tokens":100}})");
+    CHECK(contains(response, "budget_warnings"));
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        CHECK(warnings.size() == 1 && contains(warnings[0], "tiny"));
+    }
+    std::string status = client.budget_status();
+    CHECK(contains(status, "\"budgets\"") && contains(status, "\"tiny\""));
+
+    // 10000 prompt tokens (0.0015) do not fit: refused before any network traffic.
+    llmring::Result<std::string> refused = client.try_chat(
+        R"({"model":"fast","messages":[{"role":"user","content":"x"}],"mock_response":"ok",)"
+        R"("mock_usage":{"prompt_tokens":10000,"completion_tokens":100}})");
+    CHECK(!refused.ok() && refused.error().status() == LLMRING_BUDGET_EXCEEDED);
+    client.on_budget_warning(nullptr);  // cleared
+}
+
 void test_stub(const std::string &dir, const std::string &url, const llmring::KeyPair &pair) {
     std::string config =
         R"({"lockfile":")" + json_escape(dir) + R"(/llmring.lock","registry":{"dir":")" +
@@ -335,6 +366,7 @@ int main(int argc, char **argv) {
         test_client_errors();
         llmring::KeyPair pair = llmring::generate_keypair();
         test_mock(pair);
+        test_budgets();
         const char *url = std::getenv("LLMRING_STUB_URL");
         if (argc == 2 && url != nullptr && url[0] != '\0') {
             test_stub(argv[1], url, pair);

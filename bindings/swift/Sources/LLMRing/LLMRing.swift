@@ -1,7 +1,7 @@
 // LLMRing: the Swift API over llmring's C ABI (module CLLMRing).
 //
 // TODO(llmring_chat_stream): streaming (`chatStream(_:) -> AsyncThrowingStream<Chunk, Error>`)
-// once llmring_chat_stream lands in llmring.h.
+// over llmring_chat_stream is not wrapped yet.
 import CLLMRing
 import Foundation
 
@@ -140,6 +140,19 @@ private let chatDone: llmring_done_fn = { userData, status, response, error in
     }
 }
 
+/// A budget warning handler, owned by its Client.
+private final class WarningHandler {
+    let handler: @Sendable (String) -> Void
+    init(_ handler: @escaping @Sendable (String) -> Void) { self.handler = handler }
+}
+
+/// The llmring_budget_warning_fn of every client: calls the handler in user_data.
+private let budgetWarning: llmring_budget_warning_fn = { userData, warning in
+    guard let userData else { return }
+    let box = Unmanaged<WarningHandler>.fromOpaque(userData).takeUnretainedValue()
+    box.handler(warning.map { String(cString: $0) } ?? "")
+}
+
 /// The id of a started call and whether its Task was cancelled, in either order.
 private final class CallState: @unchecked Sendable {
     private let lock = NSLock()
@@ -169,6 +182,9 @@ private final class CallState: @unchecked Sendable {
 /// connection pool. Safe to use from many tasks at once.
 public final class Client: @unchecked Sendable {
     private let handle: OpaquePointer
+    /// Budget warning handlers, kept alive until the client is freed (deinit).
+    private var warningHandlers: [WarningHandler] = []
+    private let lock = NSLock()
 
     /// Creates a client from configuration JSON (docs/configuration.md).
     public init(config: String = "{}") throws {
@@ -254,6 +270,28 @@ public final class Client: @unchecked Sendable {
     /// Verifies the store's hash chain and signatures; the report is JSON.
     public func verifyStore(optionsJSON: String = "{}") throws -> String {
         try stringCall { llmring_verify_store(handle, optionsJSON, $0, $1) }
+    }
+
+    /// Every budget's window, spent, reserved, limit and remaining: `{"budgets": [...]}`.
+    public func budgetStatus() throws -> String {
+        try stringCall { llmring_budget_status(handle, $0, $1) }
+    }
+
+    /// Sets the handler called (on a library thread) with each budget warning's JSON after a
+    /// call crosses a soft threshold; nil clears it.
+    public func onBudgetWarning(_ handler: (@Sendable (String) -> Void)?) throws {
+        var error: UnsafeMutablePointer<CChar>? = nil
+        guard let handler else {
+            try check(llmring_on_budget_warning(handle, nil, nil, &error), error)
+            return
+        }
+        let box = WarningHandler(handler)
+        let status = llmring_on_budget_warning(handle, budgetWarning,
+                                               Unmanaged.passUnretained(box).toOpaque(), &error)
+        try check(status, error)
+        lock.lock()
+        warningHandlers.append(box)
+        lock.unlock()
     }
 
     /// Prices a provider's own usage object for "provider:model".

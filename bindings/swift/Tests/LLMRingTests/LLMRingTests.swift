@@ -81,11 +81,46 @@ final class LLMRingTests: XCTestCase {
         }
     }
 
+    func testBudgets() async throws {
+        let client = try Client(config: #"""
+            {"store": ":memory:",
+             "budgets": [{"name": "tiny", "limit_usd": "0.001", "window": "total", "soft_threshold": 0.1}]}
+            """#)
+        let warnings = WarningLog()
+        try client.onBudgetWarning { warnings.append($0) }
+        _ = try await client.chat(mock("ok"))  // 0.00021: past 10% of 0.001
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(try client.budgetStatus().contains("\"tiny\""))
+        var big = mock("big")
+        big.mockUsage = MockUsage(promptTokens: 10000, completionTokens: 100)
+        do {
+            _ = try await client.chat(big)
+            XCTFail("a call over the budget succeeded")
+        } catch LLMRingError.budgetExceeded {
+        }
+        try client.onBudgetWarning(nil)
+    }
+
     func testCanonicalAndDigest() throws {
         XCTAssertEqual(try canonicalJSON(#"{"b":1,"a":2,"signature":"x"}"#), #"{"a":2,"b":1}"#)
         XCTAssertEqual(try digest(#"{"b":1,"a":2}"#), try digest(#"{"a":2,"b":1}"#))
         let keys = try generateKeyPair()
         let signed = try signReceipt(json: #"{"receipt_id":"r1"}"#, privateKey: keys.privateKey)
         XCTAssertTrue(try verifyReceipt(json: signed, publicKey: keys.publicKey))
+    }
+}
+
+private final class WarningLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ item: String) {
+        lock.lock()
+        items.append(item)
+        lock.unlock()
+    }
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return items.count
     }
 }
