@@ -29,6 +29,16 @@
 
 
 /**
+ * Returned by an `llmring_chunk_fn` for more chunks.
+ */
+#define LLMRING_STREAM_CONTINUE 0
+
+/**
+ * Returned by an `llmring_chunk_fn` to stop the stream (any non-zero value does the same).
+ */
+#define LLMRING_STREAM_STOP 1
+
+/**
  * The result of every fallible llmring function. The numbers are stable across versions.
  */
 typedef enum {
@@ -120,6 +130,14 @@ typedef struct llmring_receipts_iter_t llmring_receipts_iter_t;
 typedef struct llmring_t llmring_t;
 
 /**
+ * Called after a call with each budget past its soft threshold, on the thread that finished
+ * the call. `warning_json` (`{"budget","window","spent","reserved","limit","threshold"}`) is
+ * borrowed until the callback returns. It must return promptly and must not call
+ * `llmring_chat` or `llmring_free`.
+ */
+typedef void (*llmring_budget_warning_fn)(void *user_data, const char *warning_json);
+
+/**
  * Called exactly once when an asynchronous call ends, on one of the client's own threads
  * (never the thread that started the call).
  *
@@ -134,6 +152,28 @@ typedef void (*llmring_done_fn)(void *user_data,
                                 llmring_status_t status,
                                 const char *response_json,
                                 const char *error_json);
+
+/**
+ * Called once per chunk of a streamed answer, on the thread that called
+ * `llmring_chat_stream`, before that function returns.
+ *
+ * `chunk_json` is `{"delta": "text"}` (more answer text, never empty) or
+ * `{"tool_call_delta": {"index": N, "id": "...", "name": "...", "arguments": "..."}}` (a tool
+ * call started or grew: `id` and `name` only on the call's first delta, `arguments` the next
+ * piece of its JSON text). It is borrowed: valid only until the callback returns (copy what
+ * you keep; do not free it).
+ *
+ * Return `LLMRING_STREAM_CONTINUE` (0) for more, or `LLMRING_STREAM_STOP` (any non-zero
+ * value) to stop: the connection is closed and `llmring_chat_stream` returns the response
+ * for what was received.
+ *
+ * The callback runs inside `llmring_chat_stream` and must not block for long. It must not
+ * call `llmring_free` on the client, nor any function that blocks on a client
+ * (`llmring_new`, `llmring_chat`, `llmring_chat_stream`: they fail with `LLMRING_PANIC`); it
+ * may call `llmring_chat_async`, `llmring_cancel`, `llmring_receipts_iter`,
+ * `llmring_calculate_cost` and every function that does not take a client.
+ */
+typedef int (*llmring_chunk_fn)(void *user_data, const char *chunk_json);
 
 #ifdef __cplusplus
 extern "C" {
@@ -157,6 +197,35 @@ void llmring_string_free(char *s);
  * Ownership: the returned string is static; do not free it.
  */
 const char *llmring_version(void);
+
+/**
+ * Every budget with its window, window start, spent, reserved, limit and remaining (exact
+ * decimals): `{"budgets": [...]}`. Spend includes receipts other processes appended to the
+ * same store.
+ *
+ * Ownership: `client` is borrowed. On success `*out_json` receives a new string owned by the
+ * caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * `client` must be NULL or a live client from `llmring_new`; out-pointers NULL or writable.
+ */
+llmring_status_t llmring_budget_status(const llmring_t *client, char **out_json, char **out_error);
+
+/**
+ * Sets the function called with each budget past its soft threshold after a call (the
+ * warnings are also in the response JSON as `budget_warnings`). NULL clears it.
+ *
+ * Ownership: `client` is borrowed; `user_data` is passed to `on_warning` untouched and must
+ * stay valid until the callback is cleared or the client freed. `out_error` is optional.
+ *
+ * # Safety
+ * `client` must be NULL or a live client from `llmring_new`; `on_warning` must be safe to call
+ * from any thread with `user_data`.
+ */
+llmring_status_t llmring_on_budget_warning(const llmring_t *client,
+                                           llmring_budget_warning_fn on_warning,
+                                           void *user_data,
+                                           char **out_error);
 
 /**
  * Starts a chat call without blocking: returns at once with the call's id in
@@ -490,6 +559,36 @@ llmring_status_t llmring_verify_store(const llmring_t *client,
                                       const char *options_json,
                                       char **out_report_json,
                                       char **out_error);
+
+/**
+ * Sends one chat request with a streamed answer and blocks until it ends, calling `on_chunk`
+ * on the calling thread for each chunk as it arrives (see `llmring_chunk_fn`).
+ *
+ * The final response JSON is what `llmring_chat` returns for the same answer (`content`,
+ * `usage`, `receipt`, ...), with the same receipt but for its id, timestamp and signature.
+ * A stream that fails or ends before the provider's terminal event is an error (detail
+ * `"stream": "cut"` for a cut stream) and issues no receipt; before the first chunk it is
+ * retried and falls back to the next model like `llmring_chat`, after it neither. When the
+ * callback stops the stream, the response has `"stopped_early": true` and is priced from
+ * the usage the provider had reported; when that was missing or not final, the usage is
+ * estimated and `cost_status` is `"estimated"` (in the receipt too), which strict cost mode
+ * refuses with `LLMRING_COST_UNKNOWN` and no receipt.
+ *
+ * Ownership: `client` and `request_json` are borrowed. `user_data` is passed to `on_chunk`
+ * untouched and is not kept after this returns. On success `*out_final_json` receives a new
+ * string owned by the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable; `on_chunk` must be safe to call with
+ * `user_data` on the calling thread.
+ */
+llmring_status_t llmring_chat_stream(const llmring_t *client,
+                                     const char *request_json,
+                                     llmring_chunk_fn on_chunk,
+                                     void *user_data,
+                                     char **out_final_json,
+                                     char **out_error);
 
 #ifdef __cplusplus
 }  // extern "C"

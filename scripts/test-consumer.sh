@@ -9,7 +9,6 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${LLMRING_BUILD_DIR:-$root/build}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/llmring-consumer.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 prefix="$work/install"
@@ -23,16 +22,9 @@ assert_static() {
 }
 
 step "build and install llmring into $prefix"
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
-fi
-cmake --build "$build"
-cmake --install "$build" --prefix "$prefix"
-for f in include/llmring.h lib/libllmring.so lib/libllmring.a \
-         lib/cmake/llmring/llmringConfig.cmake lib/cmake/llmring/llmringConfigVersion.cmake \
-         lib/pkgconfig/llmring.pc; do
-  [[ -f "$prefix/$f" ]] || { echo "install is missing $f" >&2; exit 1; }
-done
+# shellcheck source=lib/install.sh
+source "$root/scripts/lib/install.sh"
+llmring_install "$root" "$prefix"
 
 step "CMake consumer (find_package)"
 cmake -S "$root/tests/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \

@@ -4,6 +4,7 @@
 //! [`keyfile`] (key files on disk), and [`ffi`] (the C ABI, a thin shell over the rest).
 //! See `docs/architecture.md`.
 
+pub mod budget;
 pub mod chat;
 pub mod client;
 pub mod cost;

@@ -1,6 +1,8 @@
 //! The `llmring` CLI: keygen, receipt sign/verify/canonical/digest, exit codes, and that the
 //! CLI, the Rust API and the C API give the same canonical bytes.
 
+mod support;
+
 use std::ffi::{CStr, CString, c_char};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -344,4 +346,44 @@ fn store_commands_stats_export_report_verify() {
     let out = llmring(&["verify", "--store", store, "--public-key", &public], None);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8(out.stderr).unwrap().contains("line 2"));
+}
+
+#[test]
+fn chat_stream_prints_the_answer_then_the_cost_line() {
+    use wiremock::matchers::{body_partial_json, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let sse = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/providers/stream/openai_text.sse"),
+    )
+    .unwrap();
+    let stub = support::Stub::start();
+    stub.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .and(body_partial_json(json!({"stream": true})))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(sse, "text/event-stream")),
+    );
+    let config = support::config(&stub.openai_base(), &stub.uri(), json!({}));
+    let out = llmring(
+        &[
+            "chat", "--config", &config, "--stream", "--model", "fast", "Hello",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("Hello! How can I assist you today?\n"),
+        "{text}"
+    );
+    assert!(text.contains("fast -> openai:gpt-stub"), "{text}");
+    assert!(text.contains("19 prompt + 10 completion tokens"), "{text}");
+    assert!(text.contains("(priced)"), "{text}");
+    assert_eq!(stub.requests().len(), 1);
+
+    // The offline mock streams too.
+    let mock = llmring(&["chat", "--stream", "--mock", "hi there", "Hello"], None);
+    assert!(mock.status.success(), "{mock:?}");
+    assert!(stdout(&mock).starts_with("hi there\n"), "{}", stdout(&mock));
 }

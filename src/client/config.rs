@@ -37,6 +37,12 @@ pub struct Config {
     pub signing_key: Option<SecretString>,
     /// A private key file (mode 0600) to sign receipts with.
     pub signing_key_file: Option<PathBuf>,
+    /// Spending limits (see [`crate::budget`]); profiles of the lockfile may add more.
+    pub budgets: Option<serde_json::Value>,
+    /// Under a budget, allow calls whose worst-case cost cannot be known (model not priced,
+    /// no max_tokens and no known maximum): they reserve nothing.
+    #[serde(default)]
+    pub budget_allow_unpriced: bool,
     /// The receipt store: a file path, or `":memory:"`. Default: `LLMRING_STORE`, else
     /// `<user data dir>/llmring/receipts.jsonl`.
     pub store: Option<String>,

@@ -2,10 +2,12 @@
 //! offline mock), price the usage, issue a signed receipt and store it. A [`Client`] owns one
 //! tokio runtime and one HTTP connection pool, and is safe to use from many threads at once.
 
+pub mod budget;
 mod call;
 pub mod config;
 mod inflight;
 mod registry_source;
+mod stream;
 pub mod transport;
 
 use std::sync::Arc;
@@ -44,6 +46,7 @@ pub(crate) struct Inner {
     pub store: Store,
     /// What opening the store repaired (a torn last record), if anything.
     pub repair: Option<RepairReport>,
+    pub budgets: budget::Budgets,
     pub env: fn(&str) -> Option<String>,
 }
 
@@ -75,6 +78,7 @@ impl Client {
             (None, None) => None,
         };
         let (store, repair) = Store::from_spec(config.store_spec(&config::process_env).as_deref())?;
+        let budgets = budget::Budgets::load(config.budgets.as_ref(), &lockfile, &store)?;
         let inner = Inner {
             config,
             http,
@@ -84,6 +88,7 @@ impl Client {
             signing_key,
             store,
             repair,
+            budgets,
             env: config::process_env,
         };
         Ok(Client {
@@ -102,6 +107,29 @@ impl Client {
         let inner = Arc::clone(&self.inner);
         self.runtime()
             .block_on(async move { call::chat_json(&inner, request).await })
+    }
+
+    /// One streamed chat call, blocking the calling thread until it completes. `on_chunk` runs
+    /// on the calling thread, once per chunk of the answer as it arrives, with the chunk's JSON
+    /// (`{"delta": "text"}` or `{"tool_call_delta": {"index", "id"?, "name"?, "arguments"}}`),
+    /// and returns `true` for more or `false` to stop: the connection is then closed and the
+    /// call priced from the usage the provider had reported, or estimated (`cost_status:
+    /// "estimated"`, refused in strict cost mode). The result is the final response JSON, as
+    /// [`Client::chat`] returns it for the same answer (and the same receipt but for its id,
+    /// timestamp and signature). A stream cut before its end is an error with no receipt.
+    /// Must not be called from inside an async runtime, nor from `on_chunk` itself. See
+    /// `src/client/stream.rs` for the details.
+    pub fn chat_stream(
+        &self,
+        request_json: &str,
+        mut on_chunk: impl FnMut(&str) -> bool,
+    ) -> Result<String> {
+        let request = crate::chat::ChatRequest::from_json(request_json)?;
+        self.runtime().block_on(stream::chat_stream_json(
+            &self.inner,
+            request,
+            &mut on_chunk,
+        ))
     }
 
     /// Starts a chat call and returns its id at once. `done` runs exactly once, on one of the
@@ -198,6 +226,23 @@ impl Client {
             .signing_key
             .as_ref()
             .map(SigningKey::verifying_key)
+    }
+
+    /// Every budget's window, spent, reserved, limit and remaining, now.
+    pub fn budget_status(&self) -> Result<String> {
+        self.inner.budgets.sync(&self.inner.store)?;
+        crate::receipt::to_json(&self.inner.budgets.ledger.status(chrono::Utc::now()))
+    }
+
+    /// Sets (or clears) the function called with each budget past its soft threshold after a
+    /// call; it runs on the thread that finished the call.
+    pub fn on_budget_warning(&self, callback: Option<budget::WarningCallback>) {
+        *self
+            .inner
+            .budgets
+            .on_warning
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = callback;
     }
 
     /// The receipt store.

@@ -1,10 +1,11 @@
-//! Sending one provider request over HTTP, with retries and backoff. Knows nothing about
+//! Sending one provider request over HTTP, with retries and backoff, whole or streamed. Knows nothing about
 //! what the request means: the provider module builds it and reads the answer.
 
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::providers::{HttpRequest, Provider, SecretString};
+use crate::providers::stream::{PartialReply, StreamEvent};
+use crate::providers::{HttpRequest, Provider, ProviderReply, SecretString};
 
 /// The longest `Retry-After` honoured; a provider asking for longer is treated as failed for
 /// now, so the next model can be tried.
@@ -40,30 +41,183 @@ pub async fn send_with_retries(
             Err(failure) => failure,
         };
         let error = error.with("model", model).with("attempts", attempt + 1);
-        // The provider's own verdict wins (a 429 for an exhausted quota is final); otherwise
-        // timeouts, connection errors and rate limits are worth another try.
-        let retryable = match error.details.get("retryable") {
-            Some(serde_json::Value::Bool(b)) => *b,
-            _ => matches!(
-                error.kind,
-                ErrorKind::Timeout | ErrorKind::Network | ErrorKind::RateLimited
-            ),
+        let wait = retry_wait(&error, retry_after, attempt, policy).ok_or(error)?;
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+/// How long to wait before attempt `attempt + 1` after `error`, or `None` when the error is
+/// final: not retryable (the provider's `retryable` verdict when it gave one, else timeouts,
+/// connection errors and 429 are), no retries left, or a `Retry-After` longer than [`MAX_RETRY_AFTER`].
+fn retry_wait(
+    error: &Error,
+    retry_after: Option<Duration>,
+    attempt: u32,
+    policy: RetryPolicy,
+) -> Option<Duration> {
+    // The provider's own verdict wins (a 429 for an exhausted quota is final); otherwise
+    // timeouts, connection errors and rate limits are worth another try.
+    let retryable = match error.details.get("retryable") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        _ => matches!(
+            error.kind,
+            ErrorKind::Timeout | ErrorKind::Network | ErrorKind::RateLimited
+        ),
+    };
+    if !retryable || attempt >= policy.max_retries {
+        return None;
+    }
+    let backoff = policy
+        .backoff
+        .saturating_mul(1 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    match retry_after {
+        Some(wait) if wait > MAX_RETRY_AFTER => None,
+        Some(wait) => Some(wait),
+        None => Some(backoff),
+    }
+}
+
+/// What the client did with one [`StreamEvent`], as its sink reports it to
+/// [`stream_with_retries`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not a chunk for the host (usage, finish reason, terminal event): nothing was delivered.
+    Skipped,
+    /// Delivered to the host, which wants more.
+    Continue,
+    /// Delivered to the host, which wants no more: the stream is closed.
+    Stop,
+}
+
+/// How a streamed answer ended.
+#[derive(Debug)]
+pub enum StreamEnd {
+    /// The body ended after the provider's terminal event: the complete reply.
+    Complete(ProviderReply),
+    /// The host stopped the stream; the connection was closed at once.
+    Stopped(PartialReply),
+}
+
+/// A failed streamed call.
+#[derive(Debug)]
+pub struct StreamFailure {
+    pub error: Error,
+    /// Whether a chunk had reached the host before the failure: then the call was neither
+    /// retried nor may it fall back to another model.
+    pub delivered: bool,
+}
+
+/// The longest a streamed response may take in all; the configured timeout applies to the
+/// wait for the response headers and to every gap between two reads of the body instead.
+const MAX_STREAM_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// Sends a streaming `request` and reads its body as it arrives into the provider's
+/// [`StreamParser`](crate::providers::stream::StreamParser), handing each event to `sink`.
+///
+/// The status is checked and errors are parsed as in [`send_with_retries`], with the same
+/// retries, and a 2xx stream that fails (connection error, silence longer than
+/// `idle_timeout`) is retried too, but only as long as no chunk has reached the host (`sink`
+/// returned [`Delivery::Skipped`] for every event so far). Errors: those of
+/// [`send_with_retries`], the parser's (`stream: "malformed"`, `"error_event"`, `"cut"`), and
+/// a connection lost in the middle of the body (detail `stream: "cut"`).
+#[allow(clippy::too_many_arguments)]
+pub async fn stream_with_retries(
+    http: &reqwest::Client,
+    provider: Provider,
+    model: &str,
+    request: &HttpRequest,
+    secret: Option<&SecretString>,
+    policy: RetryPolicy,
+    idle_timeout: Duration,
+    sink: &mut dyn FnMut(StreamEvent) -> Delivery,
+) -> std::result::Result<StreamEnd, StreamFailure> {
+    let mut attempt = 0;
+    loop {
+        let mut delivered = false;
+        let outcome = stream_once(
+            http,
+            provider,
+            request,
+            secret,
+            idle_timeout,
+            &mut delivered,
+            sink,
+        )
+        .await;
+        let (error, retry_after) = match outcome {
+            Ok(end) => return Ok(end),
+            Err(failure) => failure,
         };
-        if !retryable || attempt >= policy.max_retries {
-            return Err(error);
-        }
-        let backoff = policy
-            .backoff
-            .saturating_mul(1 << attempt.min(16))
-            .min(MAX_BACKOFF);
-        let wait = match retry_after {
-            Some(wait) if wait > MAX_RETRY_AFTER => return Err(error),
-            Some(wait) => wait,
-            None => backoff,
+        let error = error.with("model", model).with("attempts", attempt + 1);
+        let wait = match retry_wait(&error, retry_after, attempt, policy) {
+            Some(wait) if !delivered => wait,
+            _ => return Err(StreamFailure { error, delivered }),
         };
         tokio::time::sleep(wait).await;
         attempt += 1;
     }
+}
+
+async fn stream_once(
+    http: &reqwest::Client,
+    provider: Provider,
+    request: &HttpRequest,
+    secret: Option<&SecretString>,
+    idle_timeout: Duration,
+    delivered: &mut bool,
+    sink: &mut dyn FnMut(StreamEvent) -> Delivery,
+) -> std::result::Result<StreamEnd, Failure> {
+    let mut response = open(http, provider, request, secret, Some(idle_timeout)).await?;
+    let status = response.status().as_u16();
+    let mut parser = provider.stream_parser();
+    loop {
+        let chunk = match tokio::time::timeout(idle_timeout, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => chunk,
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
+                let error = transport_error(provider, &e, secret)
+                    .with("http_status", status)
+                    .with("stream", "cut");
+                return Err((error, None));
+            }
+            Err(_) => {
+                let error = idle_error(provider, idle_timeout, "between two reads of the stream")
+                    .with("http_status", status)
+                    .with("stream", "cut");
+                return Err((error, None));
+            }
+        };
+        let events = parser.feed(&chunk).map_err(|e| (e, None))?;
+        for event in events {
+            match sink(event) {
+                Delivery::Skipped => {}
+                Delivery::Continue => *delivered = true,
+                Delivery::Stop => {
+                    *delivered = true;
+                    // Dropping the response closes the connection (it is not reused).
+                    drop(response);
+                    return Ok(StreamEnd::Stopped(parser.finish_early()));
+                }
+            }
+        }
+    }
+    parser
+        .finish()
+        .map(StreamEnd::Complete)
+        .map_err(|e| (e, None))
+}
+
+fn idle_error(provider: Provider, timeout: Duration, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "{provider} request timed out: nothing received for {} ms {what}",
+            timeout.as_millis()
+        ),
+    )
+    .with("provider", provider.name())
 }
 
 type Failure = (Error, Option<Duration>);
@@ -74,6 +228,24 @@ async fn send_once(
     request: &HttpRequest,
     secret: Option<&SecretString>,
 ) -> std::result::Result<Vec<u8>, Failure> {
+    let response = open(http, provider, request, secret, None).await?;
+    let status = response.status().as_u16();
+    read_body(provider, response, secret)
+        .await
+        .map_err(|e| (e.with("http_status", status), None))
+}
+
+/// Sends `request` and returns the response when its status is 2xx, its body unread; any
+/// other status is read and parsed into the provider's error. `stream_timeout`: a streaming
+/// request, whose total duration is not limited; the timeout applies to the wait for the
+/// response headers instead.
+async fn open(
+    http: &reqwest::Client,
+    provider: Provider,
+    request: &HttpRequest,
+    secret: Option<&SecretString>,
+    stream_timeout: Option<Duration>,
+) -> std::result::Result<reqwest::Response, Failure> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| (Error::internal("bad HTTP method"), None))?;
     let mut builder = http
@@ -82,11 +254,17 @@ async fn send_once(
     for (name, value) in request.headers_with_secret() {
         builder = builder.header(name, value);
     }
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| (transport_error(provider, &e, secret), None))?;
+    let sent = match stream_timeout {
+        None => builder.send().await,
+        Some(wait) => tokio::time::timeout(wait, builder.timeout(MAX_STREAM_DURATION).send())
+            .await
+            .map_err(|_| (idle_error(provider, wait, "waiting for the response"), None))?,
+    };
+    let response = sent.map_err(|e| (transport_error(provider, &e, secret), None))?;
     let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(response);
+    }
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -96,9 +274,6 @@ async fn send_once(
     let body = read_body(provider, response, secret)
         .await
         .map_err(|e| (e.with("http_status", status), None))?;
-    if (200..300).contains(&status) {
-        return Ok(body);
-    }
     let parsed = provider.parse_error(status, &body).redact(secret);
     let retryable = parsed.retryable;
     let error = parsed.into_error().with("retryable", retryable);

@@ -19,6 +19,14 @@ pub enum CostStatus {
     /// `partial_usage`: some counts are unknown (Ollama omitted `prompt_eval_count`) and the
     /// missing tokens have a non-zero price; the costs cover only the known counts.
     PartialUsage,
+    /// `estimated`: the host stopped a streamed call early and the provider had not reported
+    /// its final usage, so the token counts are estimates: the counts the provider had
+    /// reported so far where it gave them (e.g. Anthropic's prompt count), else the offline
+    /// mock's estimator ([`crate::providers::mock`]) applied to the prompt and to the text
+    /// received. The costs are those of the estimated counts. Strict cost mode refuses such a
+    /// call at its end (`LLMRING_COST_UNKNOWN`, no receipt): the price could not be known
+    /// before the host chose to stop.
+    Estimated,
 }
 
 impl CostStatus {
@@ -30,6 +38,7 @@ impl CostStatus {
             CostStatus::ModelNotInRegistry => "model_not_in_registry",
             CostStatus::NoPricing => "no_pricing",
             CostStatus::PartialUsage => "partial_usage",
+            CostStatus::Estimated => "estimated",
         }
     }
 

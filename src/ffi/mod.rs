@@ -11,12 +11,14 @@
 //! - strings passed in are borrowed, must be NUL-terminated UTF-8, and are not kept.
 
 pub mod boundary;
+pub mod budget;
 pub mod callback;
 pub mod client;
 pub mod keys;
 pub mod receipt;
 pub mod status;
 pub mod store;
+pub mod stream;
 
 use std::ffi::{CString, c_char};
 

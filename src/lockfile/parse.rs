@@ -44,6 +44,8 @@ pub struct Profile {
     pub name: String,
     /// Bindings in file order; aliases are unique within a profile.
     pub bindings: Vec<Binding>,
+    /// Budgets written under `[[profiles.NAME.budgets]]`, scoped to this profile.
+    pub budgets: Vec<crate::budget::Budget>,
 }
 
 impl Profile {
@@ -87,6 +89,8 @@ struct RawLockfile {
 struct RawProfile {
     #[serde(default)]
     bindings: Vec<RawBinding>,
+    #[serde(default)]
+    budgets: Vec<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -151,9 +155,20 @@ fn parse_profile(name: &str, raw: RawProfile) -> std::result::Result<Profile, St
         }
         bindings.push(binding);
     }
+    let budgets = raw
+        .budgets
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let value = serde_json::to_value(b).map_err(|e| e.to_string())?;
+            crate::budget::Budget::from_value(value, Some(name), i)
+                .map_err(|e| format!("profile {name:?}: {}", e.message))
+        })
+        .collect::<std::result::Result<_, String>>()?;
     Ok(Profile {
         name: name.to_owned(),
         bindings,
+        budgets,
     })
 }
 

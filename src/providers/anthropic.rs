@@ -173,21 +173,7 @@ pub(super) fn build_request(
                     Some(other) => vec![other],
                 };
                 for (j, call) in calls.iter().enumerate() {
-                    let args = call.function.arguments.trim();
-                    let input: Value = if args.is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(args).map_err(|e| {
-                            invalid(format!(
-                                "messages[{i}].tool_calls[{j}].function.arguments is not valid JSON: {e}"
-                            ))
-                        })?
-                    };
-                    if !input.is_object() {
-                        return Err(invalid(format!(
-                            "messages[{i}].tool_calls[{j}].function.arguments must be a JSON object"
-                        )));
-                    }
+                    let input = super::tool_call_arguments(call, i, j).map_err(invalid)?;
                     blocks.push(json!({
                         "type": "tool_use",
                         "id": call.id,

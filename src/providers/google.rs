@@ -166,21 +166,7 @@ pub(super) fn build_request(
                     None => Vec::new(),
                 };
                 for (j, call) in m.tool_calls.iter().flatten().enumerate() {
-                    let args = call.function.arguments.trim();
-                    let args: Value = if args.is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(args).map_err(|e| {
-                            invalid(format!(
-                                "messages[{i}].tool_calls[{j}].function.arguments is not valid JSON: {e}"
-                            ))
-                        })?
-                    };
-                    if !args.is_object() {
-                        return Err(invalid(format!(
-                            "messages[{i}].tool_calls[{j}].function.arguments must be a JSON object"
-                        )));
-                    }
+                    let args = super::tool_call_arguments(call, i, j).map_err(invalid)?;
                     parts.push(json!({
                         "functionCall": {"name": call.function.name, "args": args}
                     }));

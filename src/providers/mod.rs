@@ -191,6 +191,29 @@ impl fmt::Display for Provider {
     }
 }
 
+/// The arguments of an assistant's tool call `j` in message `i` as a JSON object (empty text
+/// counts as `{}`), for providers that send them as objects; the error names the call.
+fn tool_call_arguments(
+    call: &crate::chat::ToolCall,
+    i: usize,
+    j: usize,
+) -> std::result::Result<Value, String> {
+    let text = call.function.arguments.trim();
+    let args: Value = if text.is_empty() {
+        Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_str(text).map_err(|e| {
+            format!("messages[{i}].tool_calls[{j}].function.arguments is not valid JSON: {e}")
+        })?
+    };
+    if !args.is_object() {
+        return Err(format!(
+            "messages[{i}].tool_calls[{j}].function.arguments must be a JSON object"
+        ));
+    }
+    Ok(args)
+}
+
 /// A secret string (an API key). `Debug` prints `[redacted]`; there is no `Display` and no
 /// `Serialize`; the memory is zeroized on drop. Read it with [`SecretString::expose`] only
 /// where it is handed to the transport.

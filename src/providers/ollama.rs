@@ -106,21 +106,7 @@ pub(super) fn build_request(
         if !calls.is_empty() {
             let mut converted = Vec::with_capacity(calls.len());
             for (j, call) in calls.iter().enumerate() {
-                let args = call.function.arguments.trim();
-                let args: Value = if args.is_empty() {
-                    json!({})
-                } else {
-                    serde_json::from_str(args).map_err(|e| {
-                        invalid(format!(
-                            "messages[{i}].tool_calls[{j}].function.arguments is not valid JSON: {e}"
-                        ))
-                    })?
-                };
-                if !args.is_object() {
-                    return Err(invalid(format!(
-                        "messages[{i}].tool_calls[{j}].function.arguments must be a JSON object"
-                    )));
-                }
+                let args = super::tool_call_arguments(call, i, j).map_err(invalid)?;
                 converted.push(json!({
                     "function": {"name": call.function.name, "arguments": args}
                 }));

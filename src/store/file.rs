@@ -294,6 +294,15 @@ impl FileStore {
         let head = self.head()?;
         Records::open(&self.path, head.len, filter)
     }
+
+    /// The records from byte `start` (a line start: 0, or an end returned before) to the
+    /// current end, and that end. Line numbers in these records count from `start`.
+    pub fn iter_from(&self, start: u64) -> Result<(Records, u64)> {
+        let head = self.head()?;
+        let start = start.min(head.len);
+        let reader = LineReader::open_at(&self.path, start, head.len)?;
+        Ok((Records::from_reader(reader, Filter::default()), head.len))
+    }
 }
 
 /// Reads the records of a store file without opening it for writing (no repair): up to its
@@ -528,13 +537,27 @@ impl LineReader {
     /// Reads `path` up to `len` bytes.
     pub fn open(path: &Path, len: u64) -> Result<LineReader> {
         let file = File::open(path).map_err(|e| io_error(path, "cannot open", e))?;
-        Ok(LineReader {
+        Ok(LineReader::open_file(file, len, path))
+    }
+
+    /// Reads `path` from byte `start` (a line start) up to byte `end`.
+    pub fn open_at(path: &Path, start: u64, end: u64) -> Result<LineReader> {
+        let mut file = File::open(path).map_err(|e| io_error(path, "cannot open", e))?;
+        file.seek(std::io::SeekFrom::Start(start))
+            .map_err(|e| io_error(path, "cannot seek", e))?;
+        let mut reader = LineReader::open_file(file, end.saturating_sub(start), path);
+        reader.offset = start;
+        Ok(reader)
+    }
+
+    fn open_file(file: File, len: u64, path: &Path) -> LineReader {
+        LineReader {
             reader: BufReader::with_capacity(256 * 1024, file.take(len)),
             buf: Vec::new(),
             line: 0,
             offset: 0,
             path: path.to_owned(),
-        })
+        }
     }
 
     /// The next line, or `None` at the end.
@@ -599,11 +622,15 @@ enum RecordsInner {
 
 impl Records {
     fn open(path: &Path, len: u64, filter: Filter) -> Result<Records> {
-        Ok(Records {
-            inner: RecordsInner::File(LineReader::open(path, len)?),
+        Ok(Records::from_reader(LineReader::open(path, len)?, filter))
+    }
+
+    fn from_reader(reader: LineReader, filter: Filter) -> Records {
+        Records {
+            inner: RecordsInner::File(reader),
             filter,
             failed: false,
-        })
+        }
     }
 
     pub(crate) fn memory(receipts: Vec<String>, filter: Filter) -> Records {

@@ -136,6 +136,21 @@ impl Store {
         }
     }
 
+    /// The records after `position` (0 at first, then the position this returned), and the
+    /// new position: a byte offset in the file, a count in memory. For readers that follow
+    /// the store as it grows (budgets).
+    pub fn iter_from(&self, position: u64) -> Result<(Records, u64)> {
+        match self {
+            Store::File(f) => f.iter_from(position),
+            Store::Memory(m) => {
+                let all = m.select(&Filter::default());
+                let end = all.len() as u64;
+                let rest = all.into_iter().skip(position as usize).collect();
+                Ok((Records::memory(rest, Filter::default()), end))
+            }
+        }
+    }
+
     /// The receipts matching `filter` as JSON texts, oldest first (collected: prefer
     /// [`Store::iter`] for large stores).
     pub fn select(&self, filter: &Filter) -> Result<Vec<String>> {

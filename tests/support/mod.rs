@@ -23,6 +23,9 @@ pub const OPENAI_KEY: &str = "sk-openai-SECRET-7f3a9c1d2e";
 /// The Anthropic key configured in every test; no output may ever contain it.
 pub const ANTHROPIC_KEY: &str = "sk-ant-SECRET-51be02aa9f";
 
+/// The Gemini key configured by [`config_all`]; no output may ever contain it.
+pub const GOOGLE_KEY: &str = "AIza-SECRET-c0ffee42";
+
 /// `tests/fixtures/client`.
 pub fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/client")
@@ -123,6 +126,18 @@ pub fn config(openai_base: &str, anthropic_base: &str, extra: Value) -> String {
     c.to_string()
 }
 
+/// Configuration JSON with all four providers at one stub (`uri`): OpenAI at `uri/v1`,
+/// Anthropic and Ollama at `uri`, Google at `uri/v1beta`, then `extra`'s members on top.
+pub fn config_all(uri: &str, extra: Value) -> String {
+    let mut c: Value = serde_json::from_str(&config(&format!("{uri}/v1"), uri, json!({}))).unwrap();
+    c["providers"]["google"] = json!({"api_key": GOOGLE_KEY, "base_url": format!("{uri}/v1beta")});
+    c["providers"]["ollama"] = json!({"base_url": uri});
+    for (k, v) in extra.as_object().expect("extra is an object") {
+        c[k] = v.clone();
+    }
+    c.to_string()
+}
+
 pub fn new_client(config_json: &str) -> Client {
     Client::new(Some(config_json)).expect("client builds")
 }
@@ -212,7 +227,7 @@ pub fn assert_no_secret(err: &Error) {
         err.to_string(),
     ];
     for text in renderings {
-        for key in [OPENAI_KEY, ANTHROPIC_KEY] {
+        for key in [OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY] {
             assert!(!text.contains(key), "the key leaks: {text}");
         }
         assert!(!text.contains("SECRET"), "part of a key leaks: {text}");

@@ -9,15 +9,21 @@
 //!
 //! `POST /v1/chat/completions` with `Authorization: Bearer sk-c-test-KEY-0042` and model
 //! `gpt-stub`: a chat completion ("Hello from the stub", usage 1200 prompt tokens of which
-//! 200 cached, 300 completion tokens); when the body contains `please fail`, HTTP 500. A
-//! wrong key is a 401, another model a 400, another path a 404. Every response closes the
-//! connection.
+//! 200 cached, 300 completion tokens); when the body contains `please fail`, HTTP 500; when
+//! it contains `please wait`, the same completion after 1.5 s. A wrong key is a 401, another
+//! model a 400, another path a 404. Every response closes the connection.
+//!
+//! A streaming request (`"stream":true`) gets the same answer as SSE (`text/event-stream`):
+//! the deltas "Hello", " from", " the", " stub" 5 ms apart, then the finish reason, the usage
+//! chunk and `data: [DONE]`. When the body contains `please trickle`, 100 deltas `w0 `, `w1 `,
+//! ... 20 ms apart come first (two seconds: time for the client to stop early).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 const API_KEY: &str = "sk-c-test-KEY-0042";
 
@@ -145,6 +151,8 @@ fn handle(stream: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
             400,
             r#"{"error":{"message":"unknown model","type":"invalid_request_error"}}"#,
         )
+    } else if body.contains(r#""stream":true"#) && !body.contains("please fail") {
+        return stream_answer(stream, body.contains("please trickle"));
     } else if body.contains("please fail") {
         (
             500,
@@ -153,6 +161,9 @@ fn handle(stream: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
     } else {
         (200, COMPLETION)
     };
+    if body.contains("please wait") {
+        std::thread::sleep(Duration::from_millis(1500));
+    }
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -167,4 +178,45 @@ fn handle(stream: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
         text.len()
     )?;
     stream.flush()
+}
+
+/// One SSE chunk of the streamed answer.
+fn sse_chunk(delta: &str, finish: Option<&str>) -> String {
+    let finish = finish.map_or("null".to_owned(), |f| format!("\"{f}\""));
+    format!(
+        "data: {{\"id\":\"chatcmpl-stub\",\"object\":\"chat.completion.chunk\",\"created\":1754000000,\"model\":\"gpt-stub\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":{finish}}}]}}\n\n"
+    )
+}
+
+/// Streams the answer (see the module documentation), each event in its own write. A write
+/// error ends it quietly: the client stopped the stream and closed the connection.
+fn stream_answer(mut stream: TcpStream, trickle: bool) -> std::io::Result<()> {
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n"
+    )?;
+    stream.flush()?;
+    let mut events = Vec::new();
+    if trickle {
+        for i in 0..100 {
+            events.push((sse_chunk(&format!("{{\"content\":\"w{i} \"}}"), None), 20));
+        }
+    }
+    events.push((sse_chunk(r#"{"role":"assistant","content":""}"#, None), 5));
+    for word in ["Hello", " from", " the", " stub"] {
+        events.push((sse_chunk(&format!("{{\"content\":\"{word}\"}}"), None), 5));
+    }
+    events.push((sse_chunk("{}", Some("stop")), 0));
+    events.push((
+        "data: {\"id\":\"chatcmpl-stub\",\"object\":\"chat.completion.chunk\",\"created\":1754000000,\"model\":\"gpt-stub\",\"choices\":[],\"usage\":{\"prompt_tokens\":1200,\"completion_tokens\":300,\"total_tokens\":1500,\"prompt_tokens_details\":{\"cached_tokens\":200}}}\n\n".to_owned(),
+        0,
+    ));
+    events.push(("data: [DONE]\n\n".to_owned(), 0));
+    for (event, gap_ms) in events {
+        std::thread::sleep(Duration::from_millis(gap_ms));
+        if stream.write_all(event.as_bytes()).and_then(|()| stream.flush()).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! `llmring chat` and `llmring info`.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -27,6 +28,10 @@ pub struct ChatArgs {
     /// Print the response JSON exactly as `llmring_chat` returns it.
     #[arg(long)]
     json: bool,
+    /// Stream the answer: print its text as it arrives, then the cost line (with `--json`,
+    /// the final response JSON instead of the cost line).
+    #[arg(long)]
+    stream: bool,
     /// The user message.
     message: String,
 }
@@ -88,13 +93,19 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
     if let Some(text) = mock {
         request["mock_response"] = text.into();
     }
-    let response = client.chat(&request.to_string())?;
+    let response = if args.stream {
+        stream(&client, &request.to_string())?
+    } else {
+        client.chat(&request.to_string())?
+    };
     if args.json {
         println!("{response}");
         return Ok(ExitCode::SUCCESS);
     }
     let r: Value = serde_json::from_str(&response).map_err(|e| Error::internal(e.to_string()))?;
-    println!("{}", r["content"].as_str().unwrap_or_default());
+    if !args.stream {
+        println!("{}", r["content"].as_str().unwrap_or_default());
+    }
     let usage = &r["usage"];
     println!(
         "\n{} -> {} | {} prompt + {} completion tokens | ${} ({}) | receipt {}",
@@ -102,11 +113,33 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
         r["model"].as_str().unwrap_or_default(),
         usage["prompt_tokens"],
         usage["completion_tokens"],
-        usage["cost"],
+        llmring::cost::json::decimal_from_json(&usage["cost"], "cost")
+            .map(|d| d.normalize().to_string())
+            .unwrap_or_default(),
         usage["cost_status"].as_str().unwrap_or_default(),
         r["receipt"]["receipt_id"].as_str().unwrap_or_default(),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A streamed call: prints each text delta as it arrives (flushing stdout), then a newline.
+/// Returns the final response JSON.
+fn stream(client: &Client, request: &str) -> Result<String> {
+    let mut out = std::io::stdout();
+    let response = client.chat_stream(request, |chunk| {
+        if let Ok(Value::Object(c)) = serde_json::from_str::<Value>(chunk) {
+            if let Some(Value::String(text)) = c.get("delta") {
+                // A closed stdout (`| head`) stops the stream.
+                return out
+                    .write_all(text.as_bytes())
+                    .and_then(|()| out.flush())
+                    .is_ok();
+            }
+        }
+        true
+    })?;
+    println!();
+    Ok(response)
 }
 
 pub fn info(args: InfoArgs) -> Result<ExitCode> {
@@ -132,6 +165,63 @@ pub fn info(args: InfoArgs) -> Result<ExitCode> {
                 println!("  {key:<42} {shown}");
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct BudgetArgs {
+    /// Client configuration with its budgets (a JSON file or the JSON itself).
+    #[arg(long)]
+    config: Option<String>,
+    /// Print JSON (as llmring_budget_status returns it).
+    #[arg(long)]
+    json: bool,
+}
+
+/// `llmring budget`: each budget's window, spent, reserved, limit and remaining, with a bar.
+pub fn budget(args: BudgetArgs) -> Result<ExitCode> {
+    let config = config_text(args.config.as_deref())?;
+    let client = Client::new(config.as_deref())?;
+    let status = client.budget_status()?;
+    if args.json {
+        println!("{status}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status: Value =
+        serde_json::from_str(&status).map_err(|e| Error::internal(e.to_string()))?;
+    let budgets = status["budgets"].as_array().cloned().unwrap_or_default();
+    if budgets.is_empty() {
+        println!("no budgets configured");
+    }
+    let dec = |v: &Value| llmring::cost::json::decimal_from_json(v, "amount").unwrap_or_default();
+    for b in budgets {
+        let (spent, reserved, limit) = (dec(&b["spent"]), dec(&b["reserved"]), dec(&b["limit"]));
+        const WIDTH: u32 = 30;
+        let cells = |amount: rust_decimal::Decimal| -> usize {
+            if limit.is_zero() {
+                return 0;
+            }
+            let share = (amount * rust_decimal::Decimal::from(WIDTH) / limit).round();
+            u32::try_from(share).unwrap_or(WIDTH).min(WIDTH) as usize
+        };
+        let (s, r) = (cells(spent), cells(spent + reserved));
+        let bar = format!(
+            "{}{}{}",
+            "#".repeat(s),
+            "+".repeat(r - s),
+            ".".repeat(WIDTH as usize - r)
+        );
+        println!(
+            "{:<28} {:<5} since {}  [{bar}]  spent ${} + reserved ${} of ${}, ${} left",
+            b["name"].as_str().unwrap_or_default(),
+            b["window"].as_str().unwrap_or_default(),
+            b["window_start"].as_str().unwrap_or_default(),
+            spent.normalize(),
+            reserved.normalize(),
+            limit.normalize(),
+            dec(&b["remaining"]).normalize(),
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

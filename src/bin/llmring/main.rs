@@ -25,6 +25,8 @@ enum Command {
     Keygen(receipt::KeygenArgs),
     /// Chat through an alias and print the answer and its cost.
     Chat(chat::ChatArgs),
+    /// Show each budget's window, spent, reserved, limit and remaining.
+    Budget(chat::BudgetArgs),
     /// Show a model's prices and limits from the registry.
     Info(chat::InfoArgs),
     /// Statistics over the receipt store: totals and tables by provider, alias, model, ...
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Receipt(cmd) => receipt::run(cmd),
         Command::Chat(args) => chat::chat(args),
         Command::Info(args) => chat::info(args),
+        Command::Budget(args) => chat::budget(args),
         Command::Stats(args) => store::stats(args),
         Command::Export(args) => store::export(args),
         Command::Report(args) => store::report(args),

@@ -1,0 +1,3 @@
+module github.com/llmring/llmring-go
+
+go 1.23
