@@ -158,7 +158,8 @@ static inline char *make_config(const char *dir, const char *url, const char *pr
               append(config, size,
                      "/v1\"},\"anthropic\":{\"api_key\":\"unused\","
                      "\"base_url\":\"http://127.0.0.1:9\"}},"
-                     "\"timeout_ms\":30000,\"max_retries\":1,\"retry_backoff_ms\":10");
+                     "\"timeout_ms\":30000,\"max_retries\":1,\"retry_backoff_ms\":10,"
+                     "\"store\":\":memory:\"");
     if (ok && private_key != NULL) {
         ok = append(config, size, ",\"signing_key\":\"") &&
              append(config, size, private_key) && append(config, size, "\"");
