@@ -387,3 +387,29 @@ fn chat_stream_prints_the_answer_then_the_cost_line() {
     assert!(mock.status.success(), "{mock:?}");
     assert!(stdout(&mock).starts_with("hi there\n"), "{}", stdout(&mock));
 }
+
+#[test]
+fn chat_stream_json_prints_json_lines_chunks_then_the_response() {
+    let out = llmring(
+        &[
+            "chat",
+            "--stream",
+            "--json",
+            "--mock",
+            "one two three",
+            "Hello",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(lines.len() >= 2, "{lines:?}");
+    let (last, chunks) = lines.split_last().unwrap();
+    let text: String = chunks.iter().filter_map(|c| c["delta"].as_str()).collect();
+    assert_eq!(text, "one two three");
+    assert_eq!(last["content"], "one two three");
+    assert!(last["receipt"]["receipt_id"].is_string(), "{last}");
+}

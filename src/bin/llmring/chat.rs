@@ -28,8 +28,9 @@ pub struct ChatArgs {
     /// Print the response JSON exactly as `llmring_chat` returns it.
     #[arg(long)]
     json: bool,
-    /// Stream the answer: print its text as it arrives, then the cost line (with `--json`,
-    /// the final response JSON instead of the cost line).
+    /// Stream the answer: print its text as it arrives, then the cost line. With `--json`,
+    /// print JSON Lines instead: each chunk as `llmring_chat_stream` gives it, then the final
+    /// response JSON as the last line.
     #[arg(long)]
     stream: bool,
     /// The user message.
@@ -94,7 +95,7 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
         request["mock_response"] = text.into();
     }
     let response = if args.stream {
-        stream(&client, &request.to_string())?
+        stream(&client, &request.to_string(), args.json)?
     } else {
         client.chat(&request.to_string())?
     };
@@ -122,23 +123,28 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A streamed call: prints each text delta as it arrives (flushing stdout), then a newline.
-/// Returns the final response JSON.
-fn stream(client: &Client, request: &str) -> Result<String> {
+/// A streamed call: prints each text delta as it arrives (or, with `json`, each chunk as one
+/// JSON line), flushing stdout, then a newline (text only). Returns the final response JSON.
+fn stream(client: &Client, request: &str, json: bool) -> Result<String> {
     let mut out = std::io::stdout();
     let response = client.chat_stream(request, |chunk| {
-        if let Ok(Value::Object(c)) = serde_json::from_str::<Value>(chunk) {
-            if let Some(Value::String(text)) = c.get("delta") {
-                // A closed stdout (`| head`) stops the stream.
-                return out
-                    .write_all(text.as_bytes())
-                    .and_then(|()| out.flush())
-                    .is_ok();
+        let written = if json {
+            writeln!(out, "{chunk}")
+        } else {
+            match serde_json::from_str::<Value>(chunk) {
+                Ok(Value::Object(c)) => match c.get("delta") {
+                    Some(Value::String(text)) => out.write_all(text.as_bytes()),
+                    _ => Ok(()),
+                },
+                _ => Ok(()),
             }
-        }
-        true
+        };
+        // A closed stdout (`| head`) stops the stream.
+        written.and_then(|()| out.flush()).is_ok()
     })?;
-    println!();
+    if !json {
+        println!();
+    }
     Ok(response)
 }
 
