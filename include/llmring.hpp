@@ -18,15 +18,17 @@
  *   the JSON library of your choice.
  * - Thread safety is that of the C API: one Client may be used from many threads at once;
  *   a Receipts range from one thread at a time.
- *
- * TODO(llmring_chat_stream): streaming (llmring_chat_stream) is not wrapped yet; see
- * Client below.
+ * - Streaming: client.chat_stream(request, on_chunk) calls on_chunk with each chunk's JSON
+ *   on the calling thread and returns the final response; an exception thrown by on_chunk
+ *   stops the stream and is rethrown once the C call has returned (it never crosses the C
+ *   boundary).
  */
 #ifndef LLMRING_HPP
 #define LLMRING_HPP
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -301,6 +303,12 @@ class Receipts {
 using ChatCallback = std::function<void(Result<std::string>)>;
 /** Called with a budget warning's JSON (borrowed for the call), on a library thread. */
 using BudgetWarningCallback = std::function<void(std::string_view)>;
+/**
+ * Called with each chunk of a streamed answer, on the thread that called chat_stream():
+ * {"delta":"text"} or {"tool_call_delta":{...}} (see llmring_chunk_fn), borrowed for the
+ * call. Return true for more, false to stop the stream.
+ */
+using ChunkCallback = std::function<bool(std::string_view)>;
 
 /** A llmring client (llmring_t): move-only, thread-safe, released on destruction. */
 class Client {
@@ -463,10 +471,48 @@ class Client {
         return Unit{};
     }
 
-    // TODO(llmring_chat_stream): wrap llmring_chat_stream (chat_stream(request_json,
-    // on_chunk) with a std::function per chunk); it is not wrapped yet.
+    /**
+     * One chat call with the answer streamed (blocks): `on_chunk` runs on this thread for
+     * each chunk, and the final response JSON is returned (with "stopped_early": true when
+     * `on_chunk` returned false). Throws Error. When `on_chunk` throws, the stream is
+     * stopped and its exception rethrown after the C call returned; the library has then
+     * already stored the receipt of the partial answer. `on_chunk` must not call chat(),
+     * chat_stream() or destroy this client.
+     */
+    std::string chat_stream(std::string_view request_json, const ChunkCallback &on_chunk) const {
+        return try_chat_stream(request_json, on_chunk).value();
+    }
+    /** chat_stream() without llmring exceptions; an exception of `on_chunk` still propagates. */
+    Result<std::string> try_chat_stream(std::string_view request_json,
+                                        const ChunkCallback &on_chunk) const {
+        detail::CString request(request_json);
+        StreamContext context{&on_chunk, nullptr};
+        Result<std::string> result = detail::string_call([&](char **out, char **error) {
+            return llmring_chat_stream(handle_.get(), request.get(),
+                                       on_chunk ? &chunk_trampoline : nullptr, &context, out,
+                                       error);
+        });
+        if (context.exception) std::rethrow_exception(context.exception);
+        return result;
+    }
 
   private:
+    struct StreamContext {
+        const ChunkCallback *on_chunk;
+        std::exception_ptr exception;
+    };
+
+    static int chunk_trampoline(void *user_data, const char *chunk_json) noexcept {
+        auto *context = static_cast<StreamContext *>(user_data);
+        try {
+            return (*context->on_chunk)(chunk_json ? chunk_json : "") ? LLMRING_STREAM_CONTINUE
+                                                                      : LLMRING_STREAM_STOP;
+        } catch (...) {
+            context->exception = std::current_exception();
+            return LLMRING_STREAM_STOP;
+        }
+    }
+
     struct ClientDeleter {
         void operator()(llmring_t *c) const noexcept { llmring_free(c); }
     };

@@ -25,11 +25,18 @@ if command -v clang >/dev/null; then
 /* The module exports the whole C API. */
 static llmring_status_t (*const chat_async)(const llmring_t *, const char *, llmring_done_fn,
                                             void *, uint64_t *, char **) = llmring_chat_async;
+/* The streaming call and its chunk callback, as LLMRing.swift calls them. */
+static int on_chunk(void *user_data, const char *chunk_json) {
+    return user_data != 0 && chunk_json != 0 ? LLMRING_STREAM_CONTINUE : LLMRING_STREAM_STOP;
+}
+static llmring_status_t (*const chat_stream)(const llmring_t *, const char *, llmring_chunk_fn,
+                                             void *, char **, char **) = llmring_chat_stream;
 int main(void) {
     llmring_t *client = 0;
     llmring_status_t status = llmring_new("{}", &client, 0);
     llmring_free(client);
-    return chat_async != 0 && status == LLMRING_OK ? 0 : 1;
+    llmring_chunk_fn chunk_fn = on_chunk;
+    return chat_async != 0 && chat_stream != 0 && chunk_fn != 0 && status == LLMRING_OK ? 0 : 1;
 }
 C
   flags=(-fmodules -fmodules-cache-path="$work/modules"

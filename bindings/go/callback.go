@@ -33,6 +33,17 @@ func llmringGoChatDone(userData unsafe.Pointer, status C.llmring_status_t, respo
 	done <- result // buffered: never blocks
 }
 
+// llmringGoChunk is the llmring_chunk_fn of every ChatStream call: the library calls it on
+// the goroutine inside ChatStream, with a borrowed chunk it copies.
+//
+//export llmringGoChunk
+func llmringGoChunk(userData unsafe.Pointer, chunk *C.char) C.int {
+	if cgo.Handle(uintptr(userData)).Value().(*streamState).chunk(C.GoString(chunk)) {
+		return C.LLMRING_STREAM_CONTINUE
+	}
+	return C.LLMRING_STREAM_STOP
+}
+
 // llmringGoBudgetWarning is the llmring_budget_warning_fn set by OnBudgetWarning.
 //
 //export llmringGoBudgetWarning

@@ -142,8 +142,7 @@ func (c *Client) Chat(ctx context.Context, req Request) (*Response, error) {
 // ChatJSON is Chat with the request and response as JSON text.
 func (c *Client) ChatJSON(ctx context.Context, request []byte) (json.RawMessage, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, &Error{Code: CodeCancelled, Name: CodeCancelled.String(),
-			Message: "cancelled before the call", cause: err}
+		return nil, cancelledError(err, "cancelled before the call")
 	}
 	done := make(chan chatResult, 1)
 	handle := cgo.NewHandle(done)

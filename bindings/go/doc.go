@@ -30,6 +30,11 @@
 // Cancelling ctx cancels the call inside the library (the provider request is abandoned),
 // not only the wait. A Client is safe for concurrent use by many goroutines.
 //
-// TODO(llmring_chat_stream): ChatStream(ctx, req, func(Chunk) error) over
-// llmring_chat_stream is not wrapped yet.
+// ChatStream streams the answer to a func called with each Chunk; returning an error from
+// it, or cancelling ctx, stops the stream:
+//
+//	resp, err := client.ChatStream(ctx, req, func(c llmring.Chunk) error {
+//		fmt.Print(c.Delta)
+//		return nil
+//	})
 package llmring

@@ -129,3 +129,8 @@ func newError(status Code, text string) *Error {
 	}
 	return e
 }
+
+// cancelledError is an ErrCancelled whose cause is the context's error.
+func cancelledError(cause error, message string) *Error {
+	return &Error{Code: CodeCancelled, Name: CodeCancelled.String(), Message: message, cause: cause}
+}

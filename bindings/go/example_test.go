@@ -51,3 +51,28 @@ func Example() {
 	// signature valid: true <nil>
 	// receipt: fast 1100 mock: true
 }
+
+// A streamed chat: each chunk as it arrives, then the final response with its receipt.
+func ExampleClient_ChatStream() {
+	client, err := llmring.New(`{"store": ":memory:"}`)
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+
+	resp, err := client.ChatStream(context.Background(), llmring.Request{
+		Model:        "fast",
+		Messages:     []llmring.Message{{Role: "user", Content: "Say hello"}},
+		MockResponse: "Hello, streamed",
+	}, func(c llmring.Chunk) error {
+		fmt.Printf("chunk: %q\n", c.Delta)
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.Content, "| receipt:", resp.Receipt.Alias, resp.Receipt.Mock)
+	// Output:
+	// chunk: "Hello, streamed"
+	// Hello, streamed | receipt: fast true
+}

@@ -24,7 +24,10 @@ const apiKey = "sk-go-test-KEY-0042"
 const completion = `{"id":"chatcmpl-stub","object":"chat.completion","created":1754000000,"model":"gpt-stub","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the Go stub","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":200}}}`
 
 // stub is an OpenAI chat-completions server: "please fail" is a 500, "rate limit" a 429,
-// "slow" waits until the client goes away (and reports that on abandoned).
+// "slow" waits until the client goes away (and reports that on abandoned). A streamed
+// request ("stream":true) gets the answer as SSE, the deltas "Hello", " from", " the",
+// " Go stub"; with "please trickle", 100 deltas "w0 ", "w1 ", ... 20 ms apart come first,
+// and a client that goes away is reported on abandoned.
 type stub struct {
 	*httptest.Server
 	requests  atomic.Int64
@@ -44,6 +47,8 @@ func newStub(t *testing.T) *stub {
 		case r.Header.Get("Authorization") != "Bearer "+apiKey:
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}`)
+		case strings.Contains(string(body), `"stream":true`) && !strings.Contains(string(body), "please fail"):
+			s.stream(w, r, strings.Contains(string(body), "please trickle"))
 		case strings.Contains(string(body), "please fail"):
 			w.WriteHeader(http.StatusInternalServerError)
 			io.WriteString(w, `{"error":{"message":"stub failure","type":"server_error"}}`)
@@ -71,6 +76,47 @@ func newStub(t *testing.T) *stub {
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// sseChunk is one chat.completion.chunk event.
+func sseChunk(delta, finish string) string {
+	return `data: {"id":"chatcmpl-stub","object":"chat.completion.chunk","created":1754000000,"model":"gpt-stub","choices":[{"index":0,"delta":` +
+		delta + `,"finish_reason":` + finish + `}]}` + "\n\n"
+}
+
+// stream writes the streamed answer, one flushed event at a time.
+func (s *stub) stream(w http.ResponseWriter, r *http.Request, trickle bool) {
+	w.Header().Set("content-type", "text/event-stream")
+	var events []string
+	if trickle {
+		for i := 0; i < 100; i++ {
+			events = append(events, sseChunk(fmt.Sprintf(`{"content":"w%d "}`, i), "null"))
+		}
+	}
+	events = append(events, sseChunk(`{"role":"assistant","content":""}`, "null"))
+	for _, word := range []string{"Hello", " from", " the", " Go stub"} {
+		events = append(events, sseChunk(`{"content":"`+word+`"}`, "null"))
+	}
+	events = append(events, sseChunk(`{}`, `"stop"`),
+		`data: {"id":"chatcmpl-stub","object":"chat.completion.chunk","created":1754000000,"model":"gpt-stub","choices":[],"usage":{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":200}}}`+"\n\n",
+		"data: [DONE]\n\n")
+	gap := time.Millisecond
+	if trickle {
+		gap = 20 * time.Millisecond
+	}
+	for _, event := range events {
+		select {
+		case <-r.Context().Done():
+			select {
+			case s.abandoned <- struct{}{}:
+			default:
+			}
+			return
+		case <-time.After(gap):
+		}
+		io.WriteString(w, event)
+		w.(http.Flusher).Flush()
+	}
 }
 
 func fixtures(t *testing.T) string {
@@ -445,5 +491,157 @@ func TestBudgets(t *testing.T) {
 	}
 	if err := client.OnBudgetWarning(nil); err != nil {
 		t.Error(err)
+	}
+}
+
+var errEnough = errors.New("enough chunks")
+
+func TestChatStream(t *testing.T) {
+	s := newStub(t)
+	pair := keys(t)
+	client := newClient(t, s, pair)
+	ctx := context.Background()
+
+	// The whole stream: each delta in order, then the priced, signed response.
+	var deltas []string
+	resp, err := client.ChatStream(ctx, ask("Hello from Go"), func(c llmring.Chunk) error {
+		if c.ToolCallDelta != nil || !strings.Contains(string(c.Raw), "delta") {
+			t.Errorf("unexpected chunk %s", c.Raw)
+		}
+		deltas = append(deltas, c.Delta)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(deltas, "|"); got != "Hello| from| the| Go stub" {
+		t.Errorf("deltas %q", got)
+	}
+	if resp.Content != "Hello from the Go stub" || resp.StoppedEarly || resp.FinishReason != "stop" {
+		t.Errorf("unexpected response %s", resp.Raw)
+	}
+	if resp.Usage.Cost.String() != "0.000345" || resp.Usage.CostStatus != "priced" {
+		t.Errorf("unexpected usage %+v", resp.Usage)
+	}
+	if ok, err := llmring.VerifyReceipt(resp.Receipt, pair.PublicKey); err != nil || !ok {
+		t.Errorf("receipt does not verify: %v %v", ok, err)
+	}
+
+	// An error from the func stops the stream and is returned, with the partial response.
+	chunks := 0
+	resp, err = client.ChatStream(ctx, ask("please trickle"), func(llmring.Chunk) error {
+		if chunks++; chunks == 2 {
+			return errEnough
+		}
+		return nil
+	})
+	if !errors.Is(err, errEnough) || chunks != 2 {
+		t.Fatalf("want errEnough after 2 chunks, got %v after %d", err, chunks)
+	}
+	if resp == nil || !resp.StoppedEarly || resp.Content != "w0 w1 " {
+		t.Errorf("unexpected partial response %+v", resp)
+	}
+	select {
+	case <-s.abandoned:
+	case <-time.After(10 * time.Second):
+		t.Error("the stopped stream's connection was not closed")
+	}
+
+	// A failing provider: ErrProvider, and the func is never called.
+	called := false
+	_, err = client.ChatStream(ctx, ask("please fail"), func(llmring.Chunk) error { called = true; return nil })
+	if !errors.Is(err, llmring.ErrProvider) || called {
+		t.Errorf("want ErrProvider and no chunk, got %v (called %v)", err, called)
+	}
+
+	// A panic in the func stops the stream and comes out of ChatStream.
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("recovered %v, want boom", r)
+			}
+		}()
+		client.ChatStream(ctx, ask("please trickle"), func(llmring.Chunk) error { panic("boom") })
+		t.Error("the panic was swallowed")
+	}()
+
+	// Many goroutines streaming at once.
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var text strings.Builder
+			resp, err := client.ChatStream(ctx, ask("concurrent"), func(c llmring.Chunk) error {
+				text.WriteString(c.Delta)
+				return nil
+			})
+			if err != nil || text.String() != "Hello from the Go stub" || resp.Content != text.String() {
+				t.Errorf("concurrent stream: %q %v", text.String(), err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	// Receipts: the whole stream, the two stopped ones, the 8 concurrent ones.
+	count := 0
+	for r, err := range client.Receipts(ctx, llmring.Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := llmring.VerifyReceipt(r, pair.PublicKey); !ok {
+			t.Error("receipt does not verify")
+		}
+		count++
+	}
+	if count != 11 {
+		t.Errorf("%d receipts, want 11", count)
+	}
+}
+
+func TestChatStreamCancel(t *testing.T) {
+	s := newStub(t)
+	client := newClient(t, s, keys(t))
+
+	// Cancelled from another goroutine once the first chunk arrived.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan struct{})
+	go func() {
+		<-first
+		cancel()
+	}()
+	chunks := 0
+	resp, err := client.ChatStream(ctx, ask("please trickle"), func(llmring.Chunk) error {
+		if chunks++; chunks == 1 {
+			close(first)
+		}
+		return nil
+	})
+	if !errors.Is(err, llmring.ErrCancelled) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("want ErrCancelled and context.Canceled, got %v", err)
+	}
+	if resp == nil || !resp.StoppedEarly || chunks >= 105 {
+		t.Errorf("the stream was not stopped: %d chunks, %+v", chunks, resp)
+	}
+	select {
+	case <-s.abandoned:
+	case <-time.After(10 * time.Second):
+		t.Error("the provider request was not abandoned")
+	}
+
+	// Already cancelled: no request, no call of the func.
+	before := s.requests.Load()
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	_, err = client.ChatStream(done, ask("x"), func(llmring.Chunk) error {
+		t.Error("a chunk after cancellation")
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, llmring.ErrCancelled) {
+		t.Errorf("want context.Canceled, got %v", err)
+	}
+	if s.requests.Load() != before {
+		t.Error("a cancelled context still sent a request")
 	}
 }

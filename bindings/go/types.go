@@ -59,6 +59,8 @@ type Response struct {
 	ToolCalls    json.RawMessage `json:"tool_calls,omitempty"`
 	Usage        Usage           `json:"usage"`
 	Receipt      Receipt         `json:"receipt"`
+	// StoppedEarly is set on the response of a stream that was stopped (ChatStream).
+	StoppedEarly bool `json:"stopped_early,omitempty"`
 	// Raw is the whole response JSON.
 	Raw json.RawMessage `json:"-"`
 }

@@ -1,10 +1,11 @@
 // test_llmring_hpp.cpp: the C++ wrapper (include/llmring.hpp) against the offline mock and
 // against the stub OpenAI server that ctest starts:
 //
-//     stub_provider --expect 4 -- test_llmring_hpp FIXTURE_DIR
+//     stub_provider --expect 9 -- test_llmring_hpp FIXTURE_DIR
 //
 // (tests/support/stub_provider.rs; it passes its URL in LLMRING_STUB_URL and fails unless
-// exactly 4 requests arrived: one chat, one failing chat retried once, one async chat.)
+// exactly 9 requests arrived: one chat, one failing chat retried once, one async chat; then
+// streamed: one whole, one stopped, one stopped by an exception, one failing retried once.)
 // Without LLMRING_STUB_URL only the offline parts run.
 //
 // Prints "N passed, M failed" and exits non-zero when anything failed.
@@ -48,6 +49,8 @@ bool contains(const std::string &haystack, const std::string &needle) {
 const char API_KEY[] = "sk-c-test-KEY-0042";
 const char CHAT[] = R"({"model":"fast","messages":[{"role":"user","content":"Hello from C++"}]})";
 const char CHAT_FAIL[] = R"({"model":"fast","messages":[{"role":"user","content":"please fail"}]})";
+const char CHAT_TRICKLE[] =
+    R"({"model":"fast","messages":[{"role":"user","content":"please trickle"}]})";
 const char CHAT_MOCK[] =
     R"({"model":"fast","messages":[{"role":"user","content":"Say hi"}],"mock_response":"Hello mock"})";
 
@@ -309,6 +312,102 @@ void test_budgets() {
     client.on_budget_warning(nullptr);  // cleared
 }
 
+// The text of a {"delta":"..."} chunk (the stub's and the mock's deltas have no escapes), or
+// "<bad chunk>".
+std::string delta_of(std::string_view chunk) {
+    const std::string_view prefix = R"({"delta":")";
+    if (chunk.substr(0, prefix.size()) != prefix || chunk.size() < prefix.size() + 2 ||
+        chunk.substr(chunk.size() - 2) != "\"}") {
+        return "<bad chunk>";
+    }
+    return std::string(chunk.substr(prefix.size(), chunk.size() - prefix.size() - 2));
+}
+
+struct StreamAborted : std::runtime_error {
+    StreamAborted() : std::runtime_error("aborted by the callback") {}
+};
+
+void test_mock_stream() {
+    llmring::Client client(R"({"store":":memory:"})");
+    std::vector<std::string> chunks;
+    std::thread::id caller = std::this_thread::get_id();
+    bool same_thread = true;
+    std::string response = client.chat_stream(CHAT_MOCK, [&](std::string_view chunk) {
+        chunks.emplace_back(chunk);
+        same_thread = same_thread && std::this_thread::get_id() == caller;
+        return true;
+    });
+    CHECK(chunks.size() == 1 && delta_of(chunks[0]) == "Hello mock");
+    CHECK(same_thread);
+    CHECK(contains(response, "\"content\":\"Hello mock\""));
+    CHECK(contains(response, "\"receipt\""));
+
+    // No callback: refused before anything runs; a bad request: an Error, no chunk.
+    llmring::Result<std::string> no_callback = client.try_chat_stream(CHAT_MOCK, nullptr);
+    CHECK(!no_callback.ok() && no_callback.error().status() == LLMRING_INVALID_ARGUMENT);
+    int calls = 0;
+    try {
+        client.chat_stream("{not json", [&](std::string_view) { return ++calls > 0; });
+        CHECK(!"chat_stream accepted bad JSON");
+    } catch (const llmring::Error &e) {
+        CHECK(e.status() == LLMRING_INVALID_JSON);
+    }
+    CHECK(calls == 0);
+}
+
+void test_stub_stream(const std::string &config, const llmring::KeyPair &pair) {
+    llmring::Client client(config);
+
+    // 1 request: every delta, in order; the final response is priced as the plain call's.
+    std::string text;
+    int chunks = 0;
+    std::string response = client.chat_stream(CHAT, [&](std::string_view chunk) {
+        chunks++;
+        text += delta_of(chunk);
+        return true;
+    });
+    CHECK(chunks == 4);
+    CHECK(text == "Hello from the stub");
+    CHECK(contains(response, "\"content\":\"Hello from the stub\""));
+    CHECK(contains(response, "\"cost\":0.000345"));
+    CHECK(!contains(response, "stopped_early"));
+
+    // 1 request: stopped by returning false after 3 of the 100+ chunks.
+    chunks = 0;
+    response = client.chat_stream(CHAT_TRICKLE, [&](std::string_view) { return ++chunks < 3; });
+    CHECK(chunks == 3);
+    CHECK(contains(response, "\"stopped_early\":true"));
+    CHECK(contains(response, "\"content\":\"w0 w1 w2 \""));
+
+    // 1 request: an exception from the callback stops the stream and comes out unchanged,
+    // through the throwing and the Result form alike.
+    chunks = 0;
+    try {
+        client.chat_stream(CHAT_TRICKLE, [&](std::string_view) -> bool {
+            chunks++;
+            throw StreamAborted();
+        });
+        CHECK(!"the callback's exception was swallowed");
+    } catch (const StreamAborted &) {
+        CHECK(chunks == 1);
+    }
+
+    // 2 requests (retried once): a failing provider is an Error, and no chunk arrives.
+    chunks = 0;
+    llmring::Result<std::string> failed_stream =
+        client.try_chat_stream(CHAT_FAIL, [&](std::string_view) { return ++chunks > 0; });
+    CHECK(!failed_stream.ok() && failed_stream.error().status() == LLMRING_PROVIDER);
+    CHECK(chunks == 0);
+
+    // Receipts: the whole stream, the stopped one, the one stopped by the exception.
+    int count = 0;
+    for (const std::string &receipt : client.receipts()) {
+        count++;
+        CHECK(llmring::verify_receipt(receipt, pair.public_key));
+    }
+    CHECK(count == 3);
+}
+
 void test_stub(const std::string &dir, const std::string &url, const llmring::KeyPair &pair) {
     std::string config =
         R"({"lockfile":")" + json_escape(dir) + R"(/llmring.lock","registry":{"dir":")" +
@@ -356,6 +455,8 @@ void test_stub(const std::string &dir, const std::string &url, const llmring::Ke
         "openai:gpt-stub", R"({"prompt_tokens":1000,"completion_tokens":1000})");
     CHECK(contains(usage, "\"cost\":0.00075"));
     CHECK(!client.try_calculate_cost("openai:gpt-stub", "[").ok());
+
+    test_stub_stream(config, pair);
 }
 
 }  // namespace
@@ -367,6 +468,7 @@ int main(int argc, char **argv) {
         llmring::KeyPair pair = llmring::generate_keypair();
         test_mock(pair);
         test_budgets();
+        test_mock_stream();
         const char *url = std::getenv("LLMRING_STUB_URL");
         if (argc == 2 && url != nullptr && url[0] != '\0') {
             test_stub(argv[1], url, pair);

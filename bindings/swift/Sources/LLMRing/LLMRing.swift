@@ -1,7 +1,4 @@
 // LLMRing: the Swift API over llmring's C ABI (module CLLMRing).
-//
-// TODO(llmring_chat_stream): streaming (`chatStream(_:) -> AsyncThrowingStream<Chunk, Error>`)
-// over llmring_chat_stream is not wrapped yet.
 import CLLMRing
 import Foundation
 
@@ -153,6 +150,61 @@ private let budgetWarning: llmring_budget_warning_fn = { userData, warning in
     box.handler(warning.map { String(cString: $0) } ?? "")
 }
 
+/// One streamed call, shared by the thread blocked in llmring_chat_stream and the stream's
+/// consumer.
+private final class StreamContext: @unchecked Sendable {
+    let continuation: AsyncThrowingStream<StreamEvent, Error>.Continuation
+    private let lock = NSLock()
+    private var stopped = false
+    private var firstFailure: Error?
+
+    init(_ continuation: AsyncThrowingStream<StreamEvent, Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    /// The consumer went away (Task cancelled, stream dropped): stop at the next chunk.
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    /// A chunk could not be decoded: stop, and end the stream with this error.
+    func fail(_ error: Error) {
+        lock.lock()
+        stopped = true
+        if firstFailure == nil { firstFailure = error }
+        lock.unlock()
+    }
+
+    var failure: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return firstFailure
+    }
+}
+
+/// The llmring_chunk_fn of every stream: runs on the thread inside llmring_chat_stream, with
+/// a borrowed chunk it decodes and yields.
+private let streamChunk: llmring_chunk_fn = { userData, chunkJSON in
+    guard let userData else { return LLMRING_STREAM_STOP }
+    let context = Unmanaged<StreamContext>.fromOpaque(userData).takeUnretainedValue()
+    if context.isStopped { return LLMRING_STREAM_STOP }
+    let text = chunkJSON.map { String(cString: $0) } ?? ""
+    guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(text.utf8)) else {
+        context.fail(LLMRingError.decoding("a stream chunk could not be decoded: \(text)"))
+        return LLMRING_STREAM_STOP
+    }
+    context.continuation.yield(.chunk(chunk))
+    return LLMRING_STREAM_CONTINUE
+}
+
 /// The id of a started call and whether its Task was cancelled, in either order.
 private final class CallState: @unchecked Sendable {
     private let lock = NSLock()
@@ -205,21 +257,7 @@ public final class Client: @unchecked Sendable {
     /// request is abandoned) and throws `LLMRingError.cancelled`.
     public func chat(_ request: Request) async throws -> Response {
         let body = String(decoding: try JSONEncoder().encode(request), as: UTF8.self)
-        let text = try await chatJSON(body)
-        do {
-            var response = try JSONDecoder().decode(Response.self, from: Data(text.utf8))
-            response.raw = text
-            // The receipt's own JSON, for verifyReceipt (signatures cover its RFC 8785 form,
-            // so re-serialising the parsed object keeps it verifiable).
-            if let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-               let receipt = object["receipt"], !(receipt is NSNull) {
-                let data = try JSONSerialization.data(withJSONObject: receipt, options: [.sortedKeys])
-                response.receipt?.raw = String(decoding: data, as: UTF8.self)
-            }
-            return response
-        } catch {
-            throw LLMRingError.decoding("\(error)")
-        }
+        return try Response.decode(try await chatJSON(body))
     }
 
     /// `chat` with the request and response as JSON text.
@@ -243,6 +281,43 @@ public final class Client: @unchecked Sendable {
             }
         } onCancel: {
             state.cancel { id in _ = llmring_cancel(handle, id, nil) }
+        }
+    }
+
+    /// One chat call with the answer streamed: the stream yields `.chunk` for each piece as
+    /// it arrives, then `.response` (the final response with its receipt), then ends; or it
+    /// throws an `LLMRingError`. Cancelling the consuming Task, or dropping the stream, stops
+    /// the call at the next chunk (the library still stores the partial answer's receipt).
+    /// The blocking C call (`llmring_chat_stream`) runs on a thread of its own, which keeps
+    /// this client alive until the call ends.
+    public func chatStream(_ request: Request) -> AsyncThrowingStream<StreamEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let body: String
+            do {
+                body = String(decoding: try JSONEncoder().encode(request), as: UTF8.self)
+            } catch {
+                continuation.finish(throwing: LLMRingError.decoding("\(error)"))
+                return
+            }
+            let context = StreamContext(continuation)
+            continuation.onTermination = { _ in context.stop() }
+            Thread { self.runStream(body, context) }.start()
+        }
+    }
+
+    /// Blocks in llmring_chat_stream (chunks go to `context`), then ends the stream with the
+    /// response or the error.
+    private func runStream(_ requestJSON: String, _ context: StreamContext) {
+        let userData = Unmanaged.passUnretained(context).toOpaque()
+        do {
+            let text = try stringCall {
+                llmring_chat_stream(handle, requestJSON, streamChunk, userData, $0, $1)
+            }
+            if let failure = context.failure { throw failure }
+            context.continuation.yield(.response(try Response.decode(text)))
+            context.continuation.finish()
+        } catch {
+            context.continuation.finish(throwing: error)
         }
     }
 

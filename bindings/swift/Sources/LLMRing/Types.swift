@@ -123,11 +123,14 @@ public struct Response: Codable, Sendable, Equatable {
     public var finishReason: String?
     public var usage: Usage
     public var receipt: Receipt?
+    /// True on the response of a stream that was stopped before its end (`chatStream`).
+    public var stoppedEarly: Bool?
     public internal(set) var raw: String = ""
 
     enum CodingKeys: String, CodingKey {
         case content, model, alias, usage, receipt
         case finishReason = "finish_reason"
+        case stoppedEarly = "stopped_early"
     }
 
     public init(from decoder: Decoder) throws {
@@ -138,8 +141,53 @@ public struct Response: Codable, Sendable, Equatable {
         finishReason = try c.decodeIfPresent(String.self, forKey: .finishReason)
         usage = try c.decode(Usage.self, forKey: .usage)
         receipt = try c.decodeIfPresent(Receipt.self, forKey: .receipt)
-        // receipt.raw is filled in by Client.chat.
+        stoppedEarly = try c.decodeIfPresent(Bool.self, forKey: .stoppedEarly)
+        // raw and receipt.raw are filled in by Response.decode.
     }
+
+    /// Decodes the library's response JSON, keeping it in `raw` and the receipt's JSON in
+    /// `receipt.raw` (signatures cover its RFC 8785 form, so re-serialising the parsed
+    /// object keeps it verifiable).
+    static func decode(_ text: String) throws -> Response {
+        do {
+            var response = try JSONDecoder().decode(Response.self, from: Data(text.utf8))
+            response.raw = text
+            if let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+               let receipt = object["receipt"], !(receipt is NSNull) {
+                let data = try JSONSerialization.data(withJSONObject: receipt, options: [.sortedKeys])
+                response.receipt?.raw = String(decoding: data, as: UTF8.self)
+            }
+            return response
+        } catch {
+            throw LLMRingError.decoding("\(error)")
+        }
+    }
+}
+
+/// A tool call's next piece in a stream: `id` and `name` only on its first delta,
+/// `arguments` the next piece of its JSON text.
+public struct ToolCallDelta: Codable, Sendable, Equatable {
+    public var index: Int
+    public var id: String?
+    public var name: String?
+    public var arguments: String?
+}
+
+/// One chunk of a streamed answer: more text (`delta`) or a tool call that started or grew.
+public struct Chunk: Codable, Sendable, Equatable {
+    public var delta: String?
+    public var toolCallDelta: ToolCallDelta?
+
+    enum CodingKeys: String, CodingKey {
+        case delta
+        case toolCallDelta = "tool_call_delta"
+    }
+}
+
+/// What `Client.chatStream` yields: each chunk as it arrives, then the final response.
+public enum StreamEvent: Sendable, Equatable {
+    case chunk(Chunk)
+    case response(Response)
 }
 
 /// Selects receipts; nil fields select everything (since/until RFC 3339).

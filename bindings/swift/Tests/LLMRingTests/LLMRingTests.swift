@@ -1,8 +1,8 @@
 import XCTest
 @testable import LLMRing
 
-/// Offline tests: the mock answers (no provider, no network), except the cancellation test,
-/// which points a provider at an address that never answers.
+/// Offline tests: the mock answers (no provider, no network; streamed too), except the
+/// cancellation test, which points a provider at an address that never answers.
 final class LLMRingTests: XCTestCase {
     private func client(_ keys: KeyPair) throws -> Client {
         try Client(config: #"{"store": ":memory:", "signing_key": "\#(keys.privateKey)"}"#)
@@ -39,6 +39,39 @@ final class LLMRingTests: XCTestCase {
         XCTAssertEqual(count, 2)
         XCTAssertTrue(try client.stats().contains("\"requests\":2"))
         XCTAssertTrue(try client.verifyStore().contains("\"ok\":true"))
+    }
+
+    func testChatStream() async throws {
+        let keys = try generateKeyPair()
+        let client = try client(keys)
+        var chunks: [Chunk] = []
+        var final: Response?
+        for try await event in client.chatStream(mock("Hello stream")) {
+            switch event {
+            case .chunk(let chunk):
+                XCTAssertNil(final, "a chunk after the response")
+                chunks.append(chunk)
+            case .response(let response):
+                final = response
+            }
+        }
+        XCTAssertFalse(chunks.isEmpty)
+        XCTAssertEqual(chunks.map { $0.delta ?? "" }.joined(), "Hello stream")
+        let response = try XCTUnwrap(final)
+        XCTAssertEqual(response.content, "Hello stream")
+        XCTAssertNil(response.stoppedEarly)
+        XCTAssertEqual(response.usage.totalTokens, 1100)
+        let receipt = try XCTUnwrap(response.receipt)
+        XCTAssertTrue(try verifyReceipt(receipt, publicKey: keys.publicKey))
+
+        do {
+            let unknown = Request(model: "no-such-alias", messages: [Message(role: "user", content: "x")])
+            for try await event in client.chatStream(unknown) {
+                XCTFail("an event for an unknown alias: \(event)")
+            }
+            XCTFail("an unknown alias was accepted")
+        } catch LLMRingError.config {
+        }
     }
 
     func testErrors() async throws {
