@@ -1,5 +1,6 @@
 //! Generates include/llmring.h from the `extern "C"` functions in src/ffi with cbindgen.
-//! The header is committed; CI regenerates it and fails when it differs.
+//! The header is committed; CI regenerates it and fails when it differs. Also sets the
+//! shared library's SONAME / install name.
 
 use std::env;
 use std::path::PathBuf;
@@ -20,6 +21,22 @@ fn main() {
         version("CARGO_PKG_VERSION_MINOR"),
         version("CARGO_PKG_VERSION_PATCH"),
     ));
+
+    // The shared library's SONAME (Linux) and install name (macOS) carry the major version of
+    // Cargo.toml's version (0 while it is 0.x): libllmring.so.0, @rpath/libllmring.0.dylib.
+    // CMakeLists.txt installs the library under that name beside a libllmring.so symlink.
+    let major = version("CARGO_PKG_VERSION_MAJOR");
+    match env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("linux") => {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libllmring.so.{major}");
+        }
+        Ok("macos") => {
+            println!(
+                "cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libllmring.{major}.dylib"
+            );
+        }
+        _ => {}
+    }
 
     // Only src/ffi is read (cbindgen follows its `mod` items): the header shows the C ABI
     // and nothing of the core.

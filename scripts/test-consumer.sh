@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs llmring from the CMake build into a temporary prefix, then builds and runs
-# tests/consumer/main.c against the INSTALLED tree in three ways:
+# Installs llmring from the CMake build into a temporary prefix, checks the shared library's
+# SONAME and symlink (build and install trees), then builds and runs tests/consumer/main.c
+# against the INSTALLED tree in four ways:
 #   1. CMake find_package(llmring), shared library (llmring::llmring)
-#   2. CMake find_package(llmring), static library (llmring::llmring_static)
+#   2. CMake find_package(llmring), static library (llmring::llmring_static, with the native
+#      libraries rustc reported at build time)
 #   3. plain `cc main.c $(pkg-config --cflags --libs llmring)`
+#   4. the same with `pkg-config --static` (Libs.private) against libllmring.a
 #
 # Usage: bash scripts/test-consumer.sh        (LLMRING_BUILD_DIR, default build/)
 set -euo pipefail
@@ -13,6 +16,24 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/llmring-consumer.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 prefix="$work/install"
 step() { printf '\n==> %s\n' "$*"; }
+build="${LLMRING_BUILD_DIR:-$root/build}"
+# The SONAME build.rs sets: libllmring.so.MAJOR, MAJOR from Cargo.toml's version.
+major="$(sed -n 's/^version *= *"\([0-9]*\)\..*/\1/p' "$root/Cargo.toml" | head -n 1)"
+soname="libllmring.so.$major"
+# Fails unless DIR/libllmring.so.MAJOR has that SONAME and DIR/libllmring.so links to it.
+assert_soname() {
+  local dir="$1" got
+  got="$(readelf -d "$dir/$soname" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+  [[ "$got" == "$soname" ]] || { echo "$dir/$soname: SONAME is '$got', expected $soname" >&2; exit 1; }
+  [[ "$(readlink "$dir/libllmring.so")" == "$soname" ]] ||
+    { echo "$dir/libllmring.so is not a symlink to $soname" >&2; exit 1; }
+  echo "$dir/$soname: SONAME $got; libllmring.so -> $soname"
+}
+# Fails unless an executable records libllmring.so.MAJOR as NEEDED.
+assert_needs_soname() {
+  readelf -d "$1" | grep -q "(NEEDED).*\[$soname\]" ||
+    { echo "$1 does not record $soname as NEEDED" >&2; readelf -d "$1" >&2; exit 1; }
+}
 # Fails when an executable that should embed libllmring.a loads libllmring.so instead.
 assert_static() {
   if ldd "$1" | grep -q libllmring; then
@@ -26,11 +47,16 @@ step "build and install llmring into $prefix"
 source "$root/scripts/lib/install.sh"
 llmring_install "$root" "$prefix"
 
+step "SONAME and symlinks"
+assert_soname "$build/lib"
+assert_soname "$prefix/lib"
+
 step "CMake consumer (find_package)"
 cmake -S "$root/tests/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
       -DCMAKE_BUILD_TYPE=Release
 cmake --build "$work/cmake-build"
-"$work/cmake-build/consumer"        # finds libllmring.so through its build RPATH
+"$work/cmake-build/consumer"        # finds libllmring.so.0 through its build RPATH
+assert_needs_soname "$work/cmake-build/consumer"
 "$work/cmake-build/consumer_static"
 assert_static "$work/cmake-build/consumer_static"
 
@@ -40,9 +66,14 @@ echo "pkg-config --cflags --libs llmring: $(pkg-config --cflags --libs llmring)"
 cc -std=c11 -Wall -Wextra -Werror "$root/tests/consumer/main.c" \
    $(pkg-config --cflags --libs llmring) -o "$work/consumer-pkgconfig"
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir llmring)" "$work/consumer-pkgconfig"
+assert_needs_soname "$work/consumer-pkgconfig"
 
 step "pkg-config consumer, static (Libs.private)"
 echo "pkg-config --static --libs llmring: $(pkg-config --static --libs llmring)"
+# Libs.private is the list rustc reported for this build (cmake/CargoBuild.cmake).
+native="$(cat "$build/llmring-native-static-libs.rsp")"
+grep -qxF "Libs.private: $native" "$prefix/lib/pkgconfig/llmring.pc" ||
+  { echo "llmring.pc: Libs.private is not rustc's list ($native)" >&2; exit 1; }
 # The linker prefers libllmring.so to libllmring.a in the same directory; a directory that
 # holds only the archive, searched first, makes -lllmring pick the static library.
 mkdir "$work/static-only"
