@@ -7,6 +7,9 @@
 #      libraries rustc reported at build time)
 #   3. plain `cc main.c $(pkg-config --cflags --libs llmring)`
 #   4. the same with `pkg-config --static` (Libs.private) against libllmring.a
+# and README's first calls, tests/consumer/hello.c and hello.cpp (CMake) and hello.c with
+# README's pkg-config line, run offline (no API key: the mock answers); README's snippets
+# marked `<!-- snippet: FILE -->` must be lines of FILE as they are.
 #
 # Usage: bash scripts/test-consumer.sh        (LLMRING_BUILD_DIR, default build/)
 set -euo pipefail
@@ -51,6 +54,31 @@ step "SONAME and symlinks"
 assert_soname "$build/lib"
 assert_soname "$prefix/lib"
 
+step "README snippets match their files"
+python3 - "$root" <<'PY'
+import pathlib, re, sys
+root = pathlib.Path(sys.argv[1])
+readme = (root / "README.md").read_text()
+blocks = re.findall(r"<!-- snippet: (\S+) -->\n```[a-z]*\n(.*?)\n```", readme, re.S)
+strip = lambda text: [line.strip() for line in text.splitlines()]
+bad = 0
+for path, block in blocks:
+    want, have = strip(block), strip((root / path).read_text())
+    if not any(have[i:i + len(want)] == want for i in range(len(have) - len(want) + 1)):
+        print(f"README.md: the snippet marked {path} is not in that file", file=sys.stderr)
+        bad += 1
+print(f"{len(blocks)} snippet(s) checked")
+sys.exit(1 if bad or not blocks else 0)
+PY
+
+# README's first calls run offline: no key (the mock answers "fast"), a scratch store.
+first_call() {
+  env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GEMINI_API_KEY -u GOOGLE_API_KEY \
+      LLMRING_LOCKFILE_PATH= LLMRING_PROFILE= LLMRING_STORE="$work/receipts.jsonl" "$@" \
+      | tee "$work/out.txt"
+  grep -q '"receipt_id"' "$work/out.txt" || { echo "$1 printed no receipt" >&2; exit 1; }
+}
+
 step "CMake consumer (find_package)"
 cmake -S "$root/tests/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
       -DCMAKE_BUILD_TYPE=Release
@@ -59,6 +87,9 @@ cmake --build "$work/cmake-build"
 assert_needs_soname "$work/cmake-build/consumer"
 "$work/cmake-build/consumer_static"
 assert_static "$work/cmake-build/consumer_static"
+first_call "$work/cmake-build/hello"
+first_call "$work/cmake-build/hello_cpp"
+grep -q '"delta"' "$work/out.txt" || { echo "hello_cpp printed no stream chunk" >&2; exit 1; }
 
 step "pkg-config consumer"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
@@ -67,6 +98,12 @@ cc -std=c11 -Wall -Wextra -Werror "$root/tests/consumer/main.c" \
    $(pkg-config --cflags --libs llmring) -o "$work/consumer-pkgconfig"
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir llmring)" "$work/consumer-pkgconfig"
 assert_needs_soname "$work/consumer-pkgconfig"
+# README's line, as written there (P = the prefix): found through its RPATH.
+P="$prefix"
+(cd "$root/tests/consumer" &&
+ cc hello.c $(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --cflags --libs llmring) -Wl,-rpath,"$P/lib" \
+    -o "$work/hello-pkgconfig")
+first_call "$work/hello-pkgconfig"
 
 step "pkg-config consumer, static (Libs.private)"
 echo "pkg-config --static --libs llmring: $(pkg-config --static --libs llmring)"

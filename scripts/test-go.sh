@@ -2,6 +2,7 @@
 # The Go binding (bindings/go): installs llmring from the CMake build into a prefix
 # (BUILD/go-prefix), points pkg-config and the dynamic loader at it, then runs, in bindings/go:
 #   gofmt -l (must list nothing), go vet ./..., go test -race ./...
+# then builds and runs tests/consumer/go (README's Go first call) against the same install.
 #
 # Usage: bash scripts/test-go.sh        (LLMRING_BUILD_DIR, default build/; GO, default go)
 # Needs Go 1.23 or newer (range-over-func iterators); /usr/local/go/bin is searched too.
@@ -48,6 +49,17 @@ step "go vet ./..."
 step "go test -race ./..."
 # -count=1: the library is outside Go's view, so cached results could be stale.
 "$go" test -race -count=1 -timeout 300s ./...
+
+step "tests/consumer/go: README's first call, from a module outside the binding"
+# Offline: no API key, so the mock answers "fast"; receipts go to a scratch store.
+cd "$root/tests/consumer/go"
+store="$(mktemp -d "${TMPDIR:-/tmp}/llmring-go-consumer.XXXXXX")"
+trap 'rm -rf "$store"' EXIT
+[[ -z "$(gofmt -l .)" ]] || { echo "tests/consumer/go is not gofmt-formatted" >&2; exit 1; }
+"$go" vet .
+env -u OPENAI_API_KEY LLMRING_LOCKFILE_PATH= LLMRING_PROFILE= LLMRING_STORE="$store/receipts.jsonl" \
+  "$go" run . | tee "$store/out.txt"
+grep -q '^receipt ' "$store/out.txt" || { echo "the Go consumer printed no receipt" >&2; exit 1; }
 
 echo
 echo "go tests passed"
