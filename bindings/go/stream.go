@@ -90,7 +90,8 @@ func (s *streamState) chunk(text string) (more bool) {
 //
 // ctx is checked before the call and at every chunk: a provider that is silent before its
 // first chunk is waited for up to the client's timeout (the C API has no way to abandon a
-// blocking stream from outside). fn must not call Close on this client.
+// blocking stream from outside). fn must not call this client's methods (ChatStream fails,
+// Close deadlocks); the package's functions are fine.
 func (c *Client) ChatStream(ctx context.Context, req Request, fn func(Chunk) error) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, cancelledError(err, "cancelled before the call")
