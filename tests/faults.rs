@@ -204,14 +204,9 @@ fn a_slowloris_body_still_times_out() {
         &stub.openai_base(),
         json!({"timeout_ms": 600, "max_retries": 1}),
     ));
-    let started = std::time::Instant::now();
+    // Without the timeout, the trickled body would complete and the call succeed.
     let err = chat_err(&client, &request("fast", json!({})), ErrorKind::Timeout);
     assert_eq!(err.details["attempts"], 2, "{}", err.to_json());
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "the timeout did not fire: {:?}",
-        started.elapsed()
-    );
     f.assert_intact(&[]);
 }
 

@@ -58,15 +58,31 @@ fn vm_rss_bytes() -> u64 {
     kib * 1024
 }
 
-#[derive(Default)]
+/// What the calls did, by call number. Allocated and written in full before the run, so
+/// that the bookkeeping itself does not grow the resident set while it is measured.
 struct Tally {
-    receipts: Vec<String>,
-    failures: BTreeMap<&'static str, u64>,
+    /// The receipt id (as a number) of each successful call; [`NONE`] for the others.
+    receipts: Mutex<Vec<u128>>,
+    failures: Mutex<BTreeMap<&'static str, u64>>,
 }
 
-/// Runs `calls` calls over [`THREADS`] threads (numbered from `first`), until `deadline`.
-fn run(client: &llmring::client::Client, first: usize, calls: usize, deadline: Instant) -> Tally {
-    let tally = Mutex::new(Tally::default());
+const NONE: u128 = u128::MAX;
+
+/// A UUID's 128 bits.
+fn uuid_bits(text: &str) -> u128 {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    assert_eq!(hex.len(), 32, "not a UUID: {text}");
+    u128::from_str_radix(&hex, 16).unwrap_or_else(|e| panic!("not a UUID: {text}: {e}"))
+}
+
+/// Runs calls `first..first + calls` over [`THREADS`] threads, until `deadline`.
+fn run(
+    client: &llmring::client::Client,
+    tally: &Tally,
+    first: usize,
+    calls: usize,
+    deadline: Instant,
+) {
     let next = std::sync::atomic::AtomicUsize::new(first);
     std::thread::scope(|s| {
         for _ in 0..THREADS {
@@ -82,12 +98,13 @@ fn run(client: &llmring::client::Client, first: usize, calls: usize, deadline: I
                     } else {
                         client.chat(&body)
                     };
-                    let mut t = tally.lock().unwrap();
                     match result {
                         Ok(text) => {
                             let response = parse(&text);
                             let id = response["receipt"]["receipt_id"].as_str();
-                            t.receipts.push(id.expect("a receipt").to_owned());
+                            let id = uuid_bits(id.expect("a receipt"));
+                            assert_ne!(id, NONE);
+                            tally.receipts.lock().unwrap()[i] = id;
                         }
                         Err(e) => {
                             assert_no_secret(&e);
@@ -97,14 +114,13 @@ fn run(client: &llmring::client::Client, first: usize, calls: usize, deadline: I
                                 ErrorKind::Provider => "provider",
                                 _ => panic!("unexpected failure: {}", e.to_json()),
                             };
-                            *t.failures.entry(kind).or_default() += 1;
+                            *tally.failures.lock().unwrap().entry(kind).or_default() += 1;
                         }
                     }
                 }
             });
         }
     });
-    tally.into_inner().unwrap()
 }
 
 #[test]
@@ -129,28 +145,41 @@ fn soak_sixteen_threads_one_client_random_faults() {
     );
     let client = new_client(&config);
 
-    let warm = run(&client, 0, warmup, deadline);
+    let tally = Tally {
+        receipts: Mutex::new(vec![NONE; warmup + calls]),
+        failures: Mutex::default(),
+    };
+    // The warm-up, then the calls in ten phases, with VmRSS after each (a leak grows it
+    // phase after phase; allocator caches level off).
+    run(&client, &tally, 0, warmup, deadline);
     let rss_warm = vm_rss_bytes();
-    let main = run(&client, warmup, calls, deadline);
+    let mut rss = Vec::new();
+    let phases = 10;
+    for phase in 0..phases {
+        let (start, end) = (calls * phase / phases, calls * (phase + 1) / phases);
+        run(&client, &tally, warmup + start, end - start, deadline);
+        rss.push(vm_rss_bytes() / 1024);
+    }
     let rss_end = vm_rss_bytes();
     let elapsed = started.elapsed();
-
-    let mut receipts = warm.receipts;
-    receipts.extend(main.receipts);
-    let mut failures = warm.failures;
-    for (kind, n) in main.failures {
-        *failures.entry(kind).or_default() += n;
-    }
+    let receipts: Vec<u128> = tally
+        .receipts
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .filter(|id| *id != NONE)
+        .collect();
+    let failures = tally.failures.into_inner().unwrap();
     let failed: u64 = failures.values().sum();
     let done = receipts.len() as u64 + failed;
     println!(
         "soak: {done} calls ({} ok, {failed} failed: {failures:?}) by {THREADS} threads, \
-         {} requests served, in {:.1} s; VmRSS after warm-up {} KiB, at the end {} KiB",
+         {} requests served, in {:.1} s; VmRSS after the warm-up {} KiB, after each tenth \
+         {rss:?} KiB",
         receipts.len(),
         stub.requests(),
         elapsed.as_secs_f64(),
         rss_warm / 1024,
-        rss_end / 1024
     );
     assert!(
         done > warmup as u64,
@@ -162,7 +191,7 @@ fn soak_sixteen_threads_one_client_random_faults() {
     );
 
     // Exactly one receipt per successful call, none for a failed one.
-    let unique: HashSet<&String> = receipts.iter().collect();
+    let unique: HashSet<&u128> = receipts.iter().collect();
     assert_eq!(
         unique.len(),
         receipts.len(),
@@ -174,9 +203,9 @@ fn soak_sixteen_threads_one_client_random_faults() {
         receipts.len(),
         "one stored receipt per successful call"
     );
-    let stored_ids: HashSet<String> = stored
+    let stored_ids: HashSet<u128> = stored
         .iter()
-        .map(|text| parse(text)["receipt_id"].as_str().unwrap().to_owned())
+        .map(|text| uuid_bits(parse(text)["receipt_id"].as_str().unwrap()))
         .collect();
     assert_eq!(
         stored_ids.len(),
