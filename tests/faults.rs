@@ -406,6 +406,11 @@ fn a_store_file_replaced_by_a_directory_is_a_store_error() {
     std::fs::remove_dir(&f.store).unwrap();
     let err = chat_err(&client, &mock_request(), ErrorKind::Store);
     assert!(err.message.contains("removed"), "{err}");
+    // Replaced by another (empty) file: refused, and the new file stays empty.
+    std::fs::write(&f.store, b"").unwrap();
+    let err = chat_err(&client, &mock_request(), ErrorKind::Store);
+    assert!(err.message.contains("replaced by another file"), "{err}");
+    assert_eq!(std::fs::read(&f.store).unwrap(), b"");
     assert_store_file(&aside, &f.key, &expected);
 }
 
