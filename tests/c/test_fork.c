@@ -6,11 +6,12 @@
  *     stub_provider --expect 2 -- test_fork FIXTURE_DIR
  *
  * (see tests/support/stub_provider.rs). The parent makes one call (the client's runtime
- * threads and connection pool are then live), forks, and the child: calls llmring_chat,
- * llmring_chat_async, llmring_stats and llmring_budget_status on the parent's client
- * (each must fail at once with LLMRING_FORKED, an error JSON naming the code, and send
- * nothing), then llmring_free (must return), all under alarm(): a hang kills the child with
- * SIGALRM and fails the test. The parent checks that the child exited normally with 0, and
+ * threads and connection pool are then live), forks, and the child calls every function
+ * that takes the parent's client (chat, chat_stream, chat_async, cancel, receipts_iter,
+ * stats, export, verify_store, budget_status, on_budget_warning): each must fail at once
+ * with LLMRING_FORKED and an error JSON naming the code, write no output and send nothing;
+ * then llmring_free must return. All under alarm(): a hang kills the child with SIGALRM and
+ * fails the test. The parent checks that the child exited normally with 0, and
  * that its own client still works (a second call: the stub must have received exactly 2
  * requests, none from the child).
  *
@@ -43,33 +44,72 @@ static void never_called(void *user_data, llmring_status_t status, const char *r
     *(int *)user_data += 1;
 }
 
+static int chunk_never_called(void *user_data, const char *chunk_json) {
+    (void)chunk_json;
+    *(int *)user_data += 1;
+    return LLMRING_STREAM_CONTINUE;
+}
+
+static void warning_never_called(void *user_data, const char *warning_json) {
+    (void)warning_json;
+    *(int *)user_data += 1;
+}
+
+/* A call that must fail with LLMRING_FORKED and leave its output untouched. */
+static void expect_forked(const char *label, llmring_status_t status, char **errorp,
+                          const char *out) {
+    expect_error(label, status, LLMRING_FORKED, "LLMRING_FORKED", errorp);
+    CHECK(label, out == UNTOUCHED);
+}
+
 /* Everything the child checks; returns its exit status. */
 static int child(llmring_t *client) {
     alarm(CHILD_ALARM_SECONDS);
 
-    char *response = UNTOUCHED;
-    char *error = UNTOUCHED;
-    llmring_status_t status = llmring_chat(client, CHAT, &response, &error);
-    expect_error("chat in the child", status, LLMRING_FORKED, "LLMRING_FORKED", &error);
-    CHECK("chat in the child writes no response", response == UNTOUCHED);
-
     int calls = 0;
+    char *out = UNTOUCHED;
+    char *error = UNTOUCHED;
+    llmring_status_t status = llmring_chat(client, CHAT, &out, &error);
+    expect_forked("chat in the child", status, &error, out);
+
+    error = UNTOUCHED;
+    status = llmring_chat_stream(client, CHAT, chunk_never_called, &calls, &out, &error);
+    expect_forked("chat_stream in the child", status, &error, out);
+
     uint64_t id = 0;
     error = UNTOUCHED;
     status = llmring_chat_async(client, CHAT, never_called, &calls, &id, &error);
-    expect_error("chat_async in the child", status, LLMRING_FORKED, "LLMRING_FORKED", &error);
+    expect_forked("chat_async in the child", status, &error, UNTOUCHED);
 
-    char *stats = UNTOUCHED;
     error = UNTOUCHED;
-    status = llmring_stats(client, NULL, &stats, &error);
-    expect_error("stats in the child", status, LLMRING_FORKED, "LLMRING_FORKED", &error);
-    CHECK("stats in the child writes nothing", stats == UNTOUCHED);
+    status = llmring_cancel(client, 1, &error);
+    expect_forked("cancel in the child", status, &error, UNTOUCHED);
 
-    char *budgets = UNTOUCHED;
+    llmring_receipts_iter_t *iter = (llmring_receipts_iter_t *)(void *)UNTOUCHED;
     error = UNTOUCHED;
-    status = llmring_budget_status(client, &budgets, &error);
-    expect_error("budget_status in the child", status, LLMRING_FORKED, "LLMRING_FORKED",
-                 &error);
+    status = llmring_receipts_iter(client, NULL, &iter, &error);
+    expect_forked("receipts_iter in the child", status, &error, (const char *)(void *)iter);
+
+    error = UNTOUCHED;
+    status = llmring_stats(client, NULL, &out, &error);
+    expect_forked("stats in the child", status, &error, out);
+
+    error = UNTOUCHED;
+    status = llmring_export(client, "{\"format\":\"json\",\"output\":\"/dev/null\"}", &out,
+                            &error);
+    expect_forked("export in the child", status, &error, out);
+
+    error = UNTOUCHED;
+    status = llmring_verify_store(client, NULL, &out, &error);
+    expect_forked("verify_store in the child", status, &error, out);
+
+    error = UNTOUCHED;
+    status = llmring_budget_status(client, &out, &error);
+    expect_forked("budget_status in the child", status, &error, out);
+
+    error = UNTOUCHED;
+    status = llmring_on_budget_warning(client, warning_never_called, &calls, &error);
+    expect_forked("on_budget_warning in the child", status, &error, UNTOUCHED);
 
     /* Returns at once (the client is leaked, not shut down). */
     llmring_free(client);
