@@ -211,6 +211,28 @@ fn a_slowloris_body_still_times_out() {
 }
 
 #[test]
+fn a_slowloris_stream_times_out_between_lines() {
+    let f = Fixture::new(1);
+    // A byte every 20 ms keeps the connection busy, but an SSE line (~180 bytes) takes
+    // 3.6 s; the timeout is 500 ms. Without a bound on lines, the call would succeed after
+    // ~30 s.
+    let stub = FaultStub::always(Fault::Slowloris {
+        gap: Duration::from_millis(20),
+    });
+    let client = new_client(&f.config(
+        &stub.openai_base(),
+        json!({"timeout_ms": 500, "max_retries": 1}),
+    ));
+    let (chunks, result) = chat_stream(&client, &request("fast", json!({})));
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{}", err.to_json());
+    assert_eq!(err.details["stream"], "cut", "{}", err.to_json());
+    assert_eq!(err.details["attempts"], 2, "retried: {}", err.to_json());
+    assert_eq!(chunks, 0);
+    f.assert_intact(&[]);
+}
+
+#[test]
 fn slowloris_headers_time_out_whole_and_streamed() {
     let f = Fixture::new(1);
     // ~100 header bytes x 50 ms = 5 s before the body; the timeout is 500 ms.

@@ -113,14 +113,15 @@ pub struct StreamFailure {
 }
 
 /// The longest a streamed response may take in all; the configured timeout applies to the
-/// wait for the response headers and to every gap between two reads of the body instead.
+/// wait for the response headers and to every gap between two complete lines of the body
+/// instead.
 const MAX_STREAM_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// Sends a streaming `request` and reads its body as it arrives into the provider's
 /// [`StreamParser`](crate::providers::stream::StreamParser), handing each event to `sink`.
 ///
 /// The status is checked and errors are parsed as in [`send_with_retries`], with the same
-/// retries, and a 2xx stream that fails (connection error, silence longer than
+/// retries, and a 2xx stream that fails (connection error, no complete line for longer than
 /// `idle_timeout`) is retried too, but only as long as no chunk has reached the host (`sink`
 /// returned [`Delivery::Skipped`] for every event so far). Errors: those of
 /// [`send_with_retries`], the parser's (`stream: "malformed"`, `"error_event"`, `"cut"`), and
@@ -199,8 +200,11 @@ async fn stream_once(
     check_stream_type(provider, request, &response).map_err(|e| (e, None))?;
     let mut parser = provider.stream_parser();
     let mut received = 0usize;
+    // Every SSE and NDJSON line ends in a newline: the wait is for the next complete line,
+    // not only the next bytes, so a body trickled byte by byte (slowloris) still times out.
+    let mut line_deadline = tokio::time::Instant::now() + idle_timeout;
     loop {
-        let chunk = match tokio::time::timeout(idle_timeout, response.chunk()).await {
+        let chunk = match tokio::time::timeout_at(line_deadline, response.chunk()).await {
             Ok(Ok(Some(chunk))) => chunk,
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
@@ -210,12 +214,15 @@ async fn stream_once(
                 return Err((error, None));
             }
             Err(_) => {
-                let error = idle_error(provider, idle_timeout, "between two reads of the stream")
+                let error = idle_error(provider, idle_timeout, "between two lines of the stream")
                     .with("http_status", status)
                     .with("stream", "cut");
                 return Err((error, None));
             }
         };
+        if chunk.contains(&b'\n') {
+            line_deadline = tokio::time::Instant::now() + idle_timeout;
+        }
         received = received.saturating_add(chunk.len());
         if received > max_body_bytes {
             let error = too_large(provider, max_body_bytes).with("http_status", status);
