@@ -3,6 +3,24 @@
 
 set(LLMRING_STRICT_WARNINGS -Wall -Wextra -Wpedantic -Werror)
 
+# LLMRING_SANITIZE=ON builds every C and C++ example and test (the directories added after
+# this file is included) with AddressSanitizer and UndefinedBehaviorSanitizer, stopping at the
+# first report. The Rust library itself is not instrumented, but its allocations go through
+# the sanitizer's malloc, so LeakSanitizer sees what the library leaks at exit. Valgrind
+# cannot run sanitized programs: the valgrind copies of the tests are not registered in such
+# a build (scripts/test.sh runs it in a second build directory; the valgrind run stays in
+# the first).
+option(LLMRING_SANITIZE "Build the C/C++ tests and examples with ASan + UBSan" OFF)
+if(LLMRING_SANITIZE)
+  set(LLMRING_SANITIZER_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer
+                              -fno-sanitize-recover=all)
+  add_compile_options(${LLMRING_SANITIZER_FLAGS})
+  add_link_options(${LLMRING_SANITIZER_FLAGS})
+  # Shadows the cached result of find_program in this directory and below.
+  set(VALGRIND_EXECUTABLE "")
+  message(STATUS "LLMRING_SANITIZE: C/C++ tests and examples use ASan + UBSan; no valgrind tests")
+endif()
+
 # llmring_c_program(<name> <source.c> <link-target>)
 #   Adds executable <name> (C11) and <name>_cxx (the same source compiled as C++17).
 function(llmring_c_program name source library)

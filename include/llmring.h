@@ -114,6 +114,11 @@ typedef enum {
    * An internal error (a bug; please report it).
    */
   LLMRING_INTERNAL = 17,
+  /**
+   * The client was created by another process (used in a child after `fork()`): create a
+   * new client in the child.
+   */
+  LLMRING_FORKED = 18,
 } llmring_status_t;
 
 /**

@@ -38,6 +38,8 @@ pub enum ErrorKind {
     Cancelled,
     /// A bug: something that should not happen.
     Internal,
+    /// The client was created by another process: it is used in a child after `fork()`.
+    Forked,
 }
 
 impl ErrorKind {
@@ -59,6 +61,7 @@ impl ErrorKind {
             ErrorKind::Store => "LLMRING_STORE",
             ErrorKind::Cancelled => "LLMRING_CANCELLED",
             ErrorKind::Internal => "LLMRING_INTERNAL",
+            ErrorKind::Forked => "LLMRING_FORKED",
         }
     }
 }

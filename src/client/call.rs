@@ -193,6 +193,7 @@ pub(super) fn prepare(
     let policy = RetryPolicy {
         max_retries: inner.config.max_retries(),
         backoff: inner.config.retry_backoff(),
+        max_body_bytes: inner.config.max_response_bytes(),
     };
     Ok((provider, endpoint, policy))
 }

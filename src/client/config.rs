@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::providers::{Endpoint, Provider, SecretString};
 
 /// `{"lockfile", "profile", "registry": {...}, "providers": {...}, "timeout_ms",
-/// "max_retries", "retry_backoff_ms", "strict_cost", "signing_key" | "signing_key_file",
-/// "store"}`; every key optional.
+/// "max_retries", "retry_backoff_ms", "max_response_bytes", "strict_cost", "signing_key" |
+/// "signing_key_file", "store"}`; every key optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -30,6 +30,9 @@ pub struct Config {
     pub max_retries: Option<u32>,
     /// First backoff delay, doubled per retry, at most 8 s (default 500 ms).
     pub retry_backoff_ms: Option<u64>,
+    /// The largest provider response body read, whole or streamed (default 32 MiB); a larger
+    /// one is `LLMRING_PROVIDER` with `limit_bytes`.
+    pub max_response_bytes: Option<u64>,
     /// Refuse calls that cannot be priced (LLMRING_COST_UNKNOWN) instead of a zero cost.
     #[serde(default)]
     pub strict_cost: bool,
@@ -94,6 +97,11 @@ impl Config {
                 "configuration: registry takes dir or url, not both",
             ));
         }
+        if config.max_response_bytes == Some(0) {
+            return Err(Error::config(
+                "configuration: max_response_bytes must be positive",
+            ));
+        }
         if config.store.as_deref() == Some("") {
             return Err(Error::config("configuration: store is an empty path"));
         }
@@ -111,6 +119,13 @@ impl Config {
     /// The store spec: configured, else `LLMRING_STORE`, else `None` (the default file).
     pub fn store_spec(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         self.store.clone().or_else(|| env("LLMRING_STORE"))
+    }
+
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+            .map_or(super::transport::MAX_BODY_BYTES, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            })
     }
 
     pub fn retry_backoff(&self) -> Duration {

@@ -25,11 +25,17 @@ use crate::registry::Registry;
 use crate::store::{Filter, Records, RepairReport, Store, VerifyOptions};
 
 /// A configured client. Cheap to share: wrap it in an `Arc` or borrow it from many threads.
+///
+/// A client belongs to the process that created it: after `fork()` its runtime threads do
+/// not exist in the child, so every call there fails with [`crate::ErrorKind::Forked`]
+/// instead of hanging, and dropping it in the child leaks it rather than waiting for them.
 pub struct Client {
     // An Option only so that Drop can take it: always Some while the client lives.
     runtime: Option<tokio::runtime::Runtime>,
     inner: Arc<Inner>,
     inflight: Arc<inflight::InFlight>,
+    /// The id of the process that created the client.
+    pid: u32,
 }
 
 /// What the callback of [`Client::chat_async`] receives: the response JSON or the error.
@@ -95,7 +101,27 @@ impl Client {
             runtime: Some(runtime),
             inner: Arc::new(inner),
             inflight: Arc::default(),
+            pid: std::process::id(),
         })
+    }
+
+    /// `Ok` in the process that created the client; in a forked child, `Forked`: the
+    /// runtime's threads were not copied by `fork()`, so nothing could ever run there.
+    pub fn check_process(&self) -> Result<()> {
+        let pid = std::process::id();
+        if pid == self.pid {
+            return Ok(());
+        }
+        Err(Error::new(
+            crate::ErrorKind::Forked,
+            format!(
+                "this client was created by process {} and cannot be used in process {pid} \
+                 (a forked child): create a new client in the child",
+                self.pid
+            ),
+        )
+        .with("creator_pid", self.pid)
+        .with("pid", pid))
     }
 
     /// One chat call, blocking the calling thread until it completes. `request_json` is a
@@ -103,6 +129,7 @@ impl Client {
     /// `finish_reason`, `tool_calls`, `usage`, `receipt`). Must not be called from inside an
     /// async runtime.
     pub fn chat(&self, request_json: &str) -> Result<String> {
+        self.check_process()?;
         let request = crate::chat::ChatRequest::from_json(request_json)?;
         let inner = Arc::clone(&self.inner);
         self.runtime()
@@ -124,6 +151,7 @@ impl Client {
         request_json: &str,
         mut on_chunk: impl FnMut(&str) -> bool,
     ) -> Result<String> {
+        self.check_process()?;
         let request = crate::chat::ChatRequest::from_json(request_json)?;
         self.runtime().block_on(stream::chat_stream_json(
             &self.inner,
@@ -137,6 +165,7 @@ impl Client {
     /// [`Client::cancel`] or when the client is dropped first). A request that cannot be read
     /// is an error here, and `done` is not called.
     pub fn chat_async(&self, request_json: &str, done: Completion) -> Result<u64> {
+        self.check_process()?;
         let request = crate::chat::ChatRequest::from_json(request_json)?;
         let inner = Arc::clone(&self.inner);
         let inflight = Arc::clone(&self.inflight);
@@ -157,9 +186,10 @@ impl Client {
     }
 
     /// Cancels the call `id` started by [`Client::chat_async`]: its callback receives
-    /// `Cancelled` unless it already completed. Returns whether the call was still in flight.
+    /// `Cancelled` unless it already completed. Returns whether the call was still in flight
+    /// (never in a forked child, where nothing of the parent's runs).
     pub fn cancel(&self, id: u64) -> bool {
-        self.inflight.cancel(id)
+        self.check_process().is_ok() && self.inflight.cancel(id)
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
@@ -171,16 +201,19 @@ impl Client {
     /// The stored receipts that match `filter_json`, oldest first, as canonical JSON texts
     /// (collected; [`Client::receipts_iter`] streams).
     pub fn receipts(&self, filter_json: Option<&str>) -> Result<Vec<String>> {
+        self.check_process()?;
         self.inner.store.select(&Filter::from_json(filter_json)?)
     }
 
     /// Streams the stored receipts that match `filter_json`, oldest first.
     pub fn receipts_iter(&self, filter_json: Option<&str>) -> Result<Records> {
+        self.check_process()?;
         self.inner.store.iter(Filter::from_json(filter_json)?)
     }
 
     /// Statistics over the store: a [`crate::stats::Query`] in, the statistics JSON out.
     pub fn stats(&self, query_json: Option<&str>) -> Result<String> {
+        self.check_process()?;
         let query = crate::stats::Query::from_json(query_json)?;
         crate::receipt::to_json(&crate::stats::run(&self.inner.store, &query)?)
     }
@@ -188,6 +221,7 @@ impl Client {
     /// Exports receipts as [`crate::export::ExportOptions`] say; returns
     /// `{"exported": N, "format", "output"}`.
     pub fn export(&self, options_json: &str) -> Result<String> {
+        self.check_process()?;
         let options = crate::export::ExportOptions::from_json(options_json)?;
         let n = crate::export::export(&self.inner.store, &options)?;
         let format = match options.format {
@@ -207,6 +241,7 @@ impl Client {
     /// of the client's signing key. Returns the report JSON (`ok`, counts, problems with
     /// their positions).
     pub fn verify_store(&self, options_json: Option<&str>) -> Result<String> {
+        self.check_process()?;
         let options = self.verify_options(options_json)?;
         crate::receipt::to_json(&self.inner.store.verify(&options)?.to_json())
     }
@@ -230,13 +265,18 @@ impl Client {
 
     /// Every budget's window, spent, reserved, limit and remaining, now.
     pub fn budget_status(&self) -> Result<String> {
+        self.check_process()?;
         self.inner.budgets.sync(&self.inner.store)?;
         crate::receipt::to_json(&self.inner.budgets.ledger.status(chrono::Utc::now()))
     }
 
     /// Sets (or clears) the function called with each budget past its soft threshold after a
-    /// call; it runs on the thread that finished the call.
+    /// call; it runs on the thread that finished the call. Does nothing in a forked child
+    /// (see [`Client::check_process`]).
     pub fn on_budget_warning(&self, callback: Option<budget::WarningCallback>) {
+        if self.check_process().is_err() {
+            return;
+        }
         *self
             .inner
             .budgets
@@ -279,8 +319,16 @@ impl Client {
 impl Drop for Client {
     /// Completes every call still in flight with `Cancelled` (their callbacks run), then stops
     /// the runtime. Called from inside a runtime (a callback freeing its own client), it cannot
-    /// wait: the runtime is then shut down in the background.
+    /// wait: the runtime is then shut down in the background. In a forked child it is leaked
+    /// instead (its threads, its locks' owners and its calls live only in the parent, so
+    /// waiting for them could hang forever): the memory goes when the child exits.
     fn drop(&mut self) {
+        if self.check_process().is_err() {
+            std::mem::forget(self.runtime.take());
+            std::mem::forget(Arc::clone(&self.inner));
+            std::mem::forget(Arc::clone(&self.inflight));
+            return;
+        }
         let tasks = self.inflight.cancel_all();
         let Some(runtime) = self.runtime.take() else {
             return;

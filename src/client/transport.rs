@@ -12,14 +12,17 @@ use crate::providers::{HttpRequest, Provider, ProviderReply, SecretString};
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// The longest backoff between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
-/// The largest response body read (a larger one is an error, not an out-of-memory).
+/// The largest response body read by default (configuration `max_response_bytes`): a larger
+/// one is an error, not an out-of-memory.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// Retry policy for one model.
+/// Retry policy and limits for one model.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     pub max_retries: u32,
     pub backoff: Duration,
+    /// The largest response body read, whole or streamed, in bytes.
+    pub max_body_bytes: usize,
 }
 
 /// Sends `request`, retrying timeouts, 429, 5xx and connection errors with exponential
@@ -35,7 +38,7 @@ pub async fn send_with_retries(
 ) -> Result<Vec<u8>> {
     let mut attempt = 0;
     loop {
-        let outcome = send_once(http, provider, request, secret).await;
+        let outcome = send_once(http, provider, request, secret, policy.max_body_bytes).await;
         let (error, retry_after) = match outcome {
             Ok(body) => return Ok(body),
             Err(failure) => failure,
@@ -110,14 +113,15 @@ pub struct StreamFailure {
 }
 
 /// The longest a streamed response may take in all; the configured timeout applies to the
-/// wait for the response headers and to every gap between two reads of the body instead.
+/// wait for the response headers and to every gap between two complete lines of the body
+/// instead.
 const MAX_STREAM_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// Sends a streaming `request` and reads its body as it arrives into the provider's
 /// [`StreamParser`](crate::providers::stream::StreamParser), handing each event to `sink`.
 ///
 /// The status is checked and errors are parsed as in [`send_with_retries`], with the same
-/// retries, and a 2xx stream that fails (connection error, silence longer than
+/// retries, and a 2xx stream that fails (connection error, no complete line for longer than
 /// `idle_timeout`) is retried too, but only as long as no chunk has reached the host (`sink`
 /// returned [`Delivery::Skipped`] for every event so far). Errors: those of
 /// [`send_with_retries`], the parser's (`stream: "malformed"`, `"error_event"`, `"cut"`), and
@@ -136,12 +140,16 @@ pub async fn stream_with_retries(
     let mut attempt = 0;
     loop {
         let mut delivered = false;
+        let limits = StreamLimits {
+            idle_timeout,
+            max_body_bytes: policy.max_body_bytes,
+        };
         let outcome = stream_once(
             http,
             provider,
             request,
             secret,
-            idle_timeout,
+            limits,
             &mut delivered,
             sink,
         )
@@ -160,20 +168,43 @@ pub async fn stream_with_retries(
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+struct StreamLimits {
+    idle_timeout: Duration,
+    max_body_bytes: usize,
+}
+
 async fn stream_once(
     http: &reqwest::Client,
     provider: Provider,
     request: &HttpRequest,
     secret: Option<&SecretString>,
-    idle_timeout: Duration,
+    limits: StreamLimits,
     delivered: &mut bool,
     sink: &mut dyn FnMut(StreamEvent) -> Delivery,
 ) -> std::result::Result<StreamEnd, Failure> {
-    let mut response = open(http, provider, request, secret, Some(idle_timeout)).await?;
+    let StreamLimits {
+        idle_timeout,
+        max_body_bytes,
+    } = limits;
+    let mut response = open(
+        http,
+        provider,
+        request,
+        secret,
+        Some(idle_timeout),
+        max_body_bytes,
+    )
+    .await?;
     let status = response.status().as_u16();
+    check_stream_type(provider, request, &response).map_err(|e| (e, None))?;
     let mut parser = provider.stream_parser();
+    let mut received = 0usize;
+    // Every SSE and NDJSON line ends in a newline: the wait is for the next complete line,
+    // not only the next bytes, so a body trickled byte by byte (slowloris) still times out.
+    let mut line_deadline = tokio::time::Instant::now() + idle_timeout;
     loop {
-        let chunk = match tokio::time::timeout(idle_timeout, response.chunk()).await {
+        let chunk = match tokio::time::timeout_at(line_deadline, response.chunk()).await {
             Ok(Ok(Some(chunk))) => chunk,
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
@@ -183,12 +214,20 @@ async fn stream_once(
                 return Err((error, None));
             }
             Err(_) => {
-                let error = idle_error(provider, idle_timeout, "between two reads of the stream")
+                let error = idle_error(provider, idle_timeout, "between two lines of the stream")
                     .with("http_status", status)
                     .with("stream", "cut");
                 return Err((error, None));
             }
         };
+        if chunk.contains(&b'\n') {
+            line_deadline = tokio::time::Instant::now() + idle_timeout;
+        }
+        received = received.saturating_add(chunk.len());
+        if received > max_body_bytes {
+            let error = too_large(provider, max_body_bytes).with("http_status", status);
+            return Err((error, None));
+        }
         let events = parser.feed(&chunk).map_err(|e| (e, None))?;
         for event in events {
             match sink(event) {
@@ -209,6 +248,43 @@ async fn stream_once(
         .map_err(|e| (e, None))
 }
 
+/// A streaming response whose media type is not the one the request accepts (an HTML error
+/// page, a whole JSON answer from a server that ignored `stream`): a clear error instead of
+/// a stream that seems cut. A response without a content type is read as a stream.
+fn check_stream_type(
+    provider: Provider,
+    request: &HttpRequest,
+    response: &reqwest::Response,
+) -> Result<()> {
+    let Some(accept) = request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("accept"))
+        .map(|(_, value)| value.as_str())
+    else {
+        return Ok(());
+    };
+    let Some(got) = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    else {
+        return Ok(());
+    };
+    let media_type = got.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case(accept) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Provider,
+        format!("{provider} answered a streaming request with content type {got}, not {accept}"),
+    )
+    .with("provider", provider.name())
+    .with("http_status", response.status().as_u16())
+    .with("content_type", got)
+    .with("stream", "malformed"))
+}
+
 fn idle_error(provider: Provider, timeout: Duration, what: &str) -> Error {
     Error::new(
         ErrorKind::Timeout,
@@ -227,10 +303,11 @@ async fn send_once(
     provider: Provider,
     request: &HttpRequest,
     secret: Option<&SecretString>,
+    max_body_bytes: usize,
 ) -> std::result::Result<Vec<u8>, Failure> {
-    let response = open(http, provider, request, secret, None).await?;
+    let response = open(http, provider, request, secret, None, max_body_bytes).await?;
     let status = response.status().as_u16();
-    read_body(provider, response, secret)
+    read_body(provider, response, secret, max_body_bytes)
         .await
         .map_err(|e| (e.with("http_status", status), None))
 }
@@ -238,13 +315,14 @@ async fn send_once(
 /// Sends `request` and returns the response when its status is 2xx, its body unread; any
 /// other status is read and parsed into the provider's error. `stream_timeout`: a streaming
 /// request, whose total duration is not limited; the timeout applies to the wait for the
-/// response headers instead.
+/// response headers instead. `max_body_bytes` limits the error body read.
 async fn open(
     http: &reqwest::Client,
     provider: Provider,
     request: &HttpRequest,
     secret: Option<&SecretString>,
     stream_timeout: Option<Duration>,
+    max_body_bytes: usize,
 ) -> std::result::Result<reqwest::Response, Failure> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| (Error::internal("bad HTTP method"), None))?;
@@ -271,7 +349,7 @@ async fn open(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let body = read_body(provider, response, secret)
+    let body = read_body(provider, response, secret, max_body_bytes)
         .await
         .map_err(|e| (e.with("http_status", status), None))?;
     let parsed = provider.parse_error(status, &body).redact(secret);
@@ -280,21 +358,24 @@ async fn open(
     Err((error, retry_after))
 }
 
+/// Reads a whole body of at most `limit` bytes (a larger one, announced or not, is refused
+/// without reading further).
 async fn read_body(
     provider: Provider,
     mut response: reqwest::Response,
     secret: Option<&SecretString>,
+    limit: usize,
 ) -> Result<Vec<u8>> {
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Err(too_large(provider, limit).with("content_length", announced));
+    }
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(Error::new(
-                        ErrorKind::Provider,
-                        format!("{provider} response is larger than {MAX_BODY_BYTES} bytes"),
-                    )
-                    .with("provider", provider.name()));
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(provider, limit));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -302,6 +383,19 @@ async fn read_body(
             Err(e) => return Err(transport_error(provider, &e, secret)),
         }
     }
+}
+
+/// A response body over the limit: final (the same request would get the same body).
+fn too_large(provider: Provider, limit: usize) -> Error {
+    Error::new(
+        ErrorKind::Provider,
+        format!(
+            "{provider} response is larger than {limit} bytes (configuration max_response_bytes)"
+        ),
+    )
+    .with("provider", provider.name())
+    .with("limit_bytes", limit)
+    .with("retryable", false)
 }
 
 /// Classifies a transport failure. reqwest's messages hold the URL but never headers; the

@@ -66,6 +66,7 @@ pub unsafe extern "C" fn llmring_on_budget_warning(
     call(out_error, || {
         // SAFETY: NULL or a live client (function contract).
         let client = unsafe { client_arg(client) }?;
+        client.check_process()?;
         let user_data = UserData(user_data);
         client.on_budget_warning(on_warning.map(|f| {
             Box::new(move |w: &crate::budget::Warning| {

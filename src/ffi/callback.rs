@@ -117,6 +117,7 @@ pub unsafe extern "C" fn llmring_cancel(
     call(out_error, || {
         // SAFETY: NULL or a live client (function contract).
         let client = unsafe { client_arg(client) }?;
+        client.check_process()?;
         client.cancel(request_id);
         Ok(())
     })

@@ -43,6 +43,9 @@ pub enum llmring_status_t {
     LLMRING_PANIC = 16,
     /// An internal error (a bug; please report it).
     LLMRING_INTERNAL = 17,
+    /// The client was created by another process (used in a child after `fork()`): create a
+    /// new client in the child.
+    LLMRING_FORKED = 18,
 }
 
 impl From<ErrorKind> for llmring_status_t {
@@ -64,6 +67,7 @@ impl From<ErrorKind> for llmring_status_t {
             ErrorKind::Store => LLMRING_STORE,
             ErrorKind::Cancelled => LLMRING_CANCELLED,
             ErrorKind::Internal => LLMRING_INTERNAL,
+            ErrorKind::Forked => LLMRING_FORKED,
         }
     }
 }

@@ -232,6 +232,7 @@ impl FileStore {
                 .write()
                 .map_err(|e| io_error(&self.path, "cannot lock", e))?;
             let file: &mut File = &mut guard;
+            still_at_path(&self.path, file)?;
             let head = tail(&self.path, file, Some(repairs))?;
             let mut buf = Vec::with_capacity(batch.iter().map(|(_, j)| j.len() + 120).sum());
             let mut prev = head.digest.clone();
@@ -340,6 +341,38 @@ fn sync_dir(path: &Path) -> Result<()> {
 
 #[cfg(not(unix))]
 fn sync_dir(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// `Ok` while `path` still names the open `file`. A store file removed, or replaced (by
+/// another file or a directory) while open, is an error: appending to the old file would put
+/// receipts where nobody looks for them.
+#[cfg(unix)]
+fn still_at_path(path: &Path, file: &File) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file
+        .metadata()
+        .map_err(|e| io_error(path, "cannot read the open file's metadata", e))?;
+    let named = std::fs::metadata(path)
+        .map_err(|e| io_error(path, "the file was removed while the store was open", e))?;
+    if named.dev() == open.dev() && named.ino() == open.ino() {
+        return Ok(());
+    }
+    let what = if named.is_dir() {
+        "a directory"
+    } else {
+        "another file"
+    };
+    Err(Error::store(format!(
+        "receipt store {}: the file was replaced by {what} while the store was open; \
+         nothing was written (reopen the store)",
+        path.display()
+    ))
+    .with("path", path.display().to_string()))
+}
+
+#[cfg(not(unix))]
+fn still_at_path(_path: &Path, _file: &File) -> Result<()> {
     Ok(())
 }
 

@@ -4,6 +4,8 @@
 //! process environment, so tests run in parallel.
 #![allow(dead_code)]
 
+pub mod fault_stub;
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
