@@ -38,6 +38,9 @@ pub enum ErrorKind {
     Cancelled,
     /// A bug: something that should not happen.
     Internal,
+    /// The llmring server refused a request for good (its API key, or a report it will
+    /// never accept), or answered something that cannot be read.
+    Server,
 }
 
 impl ErrorKind {
@@ -59,6 +62,7 @@ impl ErrorKind {
             ErrorKind::Store => "LLMRING_STORE",
             ErrorKind::Cancelled => "LLMRING_CANCELLED",
             ErrorKind::Internal => "LLMRING_INTERNAL",
+            ErrorKind::Server => "LLMRING_SERVER",
         }
     }
 }

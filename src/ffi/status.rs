@@ -43,6 +43,8 @@ pub enum llmring_status_t {
     LLMRING_PANIC = 16,
     /// An internal error (a bug; please report it).
     LLMRING_INTERNAL = 17,
+    /// The llmring server refused the API key or a report for good (18 is reserved).
+    LLMRING_SERVER = 19,
 }
 
 impl From<ErrorKind> for llmring_status_t {
@@ -64,6 +66,7 @@ impl From<ErrorKind> for llmring_status_t {
             ErrorKind::Store => LLMRING_STORE,
             ErrorKind::Cancelled => LLMRING_CANCELLED,
             ErrorKind::Internal => LLMRING_INTERNAL,
+            ErrorKind::Server => LLMRING_SERVER,
         }
     }
 }

@@ -33,6 +33,10 @@ pub struct ChatArgs {
     /// response JSON as the last line.
     #[arg(long)]
     stream: bool,
+    /// In server mode, how long to wait for the call's report to reach the server before
+    /// exiting (what is left is sent by the next client or `llmring sync`).
+    #[arg(long, default_value_t = 5000)]
+    sync_timeout_ms: u64,
     /// The user message.
     message: String,
 }
@@ -50,7 +54,7 @@ pub struct InfoArgs {
 }
 
 /// Reads `--config`: inline JSON when it starts with `{`, else a file path.
-fn config_text(config: Option<&str>) -> Result<Option<String>> {
+pub fn config_text(config: Option<&str>) -> Result<Option<String>> {
     match config {
         None => Ok(None),
         Some(text) if text.trim_start().starts_with('{') => Ok(Some(text.to_owned())),
@@ -99,6 +103,7 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
     } else {
         client.chat(&request.to_string())?
     };
+    crate::server::flush_quietly(&client, args.sync_timeout_ms);
     if args.json {
         println!("{response}");
         return Ok(ExitCode::SUCCESS);
