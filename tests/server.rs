@@ -539,3 +539,83 @@ fn the_c_api_syncs_and_reads_the_server() {
     // SAFETY: from llmring_new, freed once.
     unsafe { llmring_free(client) };
 }
+
+#[test]
+fn streamed_calls_are_reported_and_a_memory_store_keeps_its_outbox_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = StubServer::start(KEY);
+    let mut cfg: Value = parse(&config(dir.path(), &stub.url(), json!({})));
+    cfg["store"] = ":memory:".into();
+    let client = Client::new(Some(&cfg.to_string())).unwrap();
+    let request = support::request("fast", json!({"mock_response": "streamed"}));
+    let mut chunks = 0;
+    let response = parse(
+        &client
+            .chat_stream(&request, |_| {
+                chunks += 1;
+                true
+            })
+            .unwrap(),
+    );
+    assert_eq!(chunks, 1);
+    let id = receipt_id(&response);
+    let sync = parse(&client.sync(Duration::from_secs(10)).unwrap());
+    assert_eq!(sync["pending"], 0, "{sync}");
+    assert_eq!(stub.logged_keys(), vec![id]);
+    let verify = parse(&client.verify_server_receipts().unwrap());
+    assert_eq!(verify["valid"], 1, "{verify}");
+    // Nothing was written beside a memory store.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn clients_sharing_a_store_deliver_each_report_once_in_queue_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = StubServer::start(KEY);
+    let cfg = config(dir.path(), &stub.url(), json!({}));
+    // Two clients on one store stand for two processes: each has its own file handles, and
+    // the drain lock is a file lock.
+    let clients = [
+        Client::new(Some(&cfg)).unwrap(),
+        Client::new(Some(&cfg)).unwrap(),
+    ];
+    let per_client: Vec<Vec<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = clients
+            .iter()
+            .map(|c| {
+                s.spawn(move || {
+                    (0..8)
+                        .map(|i| receipt_id(&chat(c, &format!("{i}"))))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut ids: Vec<String> = per_client.concat();
+    for c in &clients {
+        let sync = parse(&c.sync(Duration::from_secs(10)).unwrap());
+        assert_eq!(sync["pending"], 0, "{sync}");
+    }
+    let logged = stub.logged_keys();
+    for id in &ids {
+        assert_eq!(deliveries(&stub, id), 1, "{id} delivered more than once");
+    }
+    let mut sorted = logged.clone();
+    sorted.sort();
+    ids.sort();
+    assert_eq!(sorted, ids);
+    // In queue order: each client's reports arrive in the order of its calls.
+    for mine in &per_client {
+        let positions: Vec<usize> = mine
+            .iter()
+            .map(|id| logged.iter().position(|l| l == id).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+    let sent: u64 = clients
+        .iter()
+        .map(|c| status(c)["sent"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sent, 16);
+}

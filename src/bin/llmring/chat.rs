@@ -75,7 +75,12 @@ fn no_api_key(config: Option<&str>) -> bool {
     let in_env = env_keys
         .iter()
         .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()));
-    let in_config = config.is_some_and(|c| c.contains("\"api_key\""));
+    // Provider keys only: the `server` section's api_key is no provider's.
+    let in_config = config
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .and_then(|c| c.get("providers").cloned())
+        .and_then(|p| p.as_object().cloned())
+        .is_some_and(|p| p.values().any(|v| v.get("api_key").is_some()));
     !in_env && !in_config
 }
 
