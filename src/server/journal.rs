@@ -40,17 +40,23 @@ impl Journal {
                     buf.push_str(line);
                     buf.push('\n');
                 }
-                let mut lock = fd_lock::RwLock::new(open_rw(path)?);
-                let mut guard = lock.write().map_err(|e| io_error(path, "cannot lock", e))?;
-                let file: &mut File = &mut guard;
-                let len = drop_torn_tail(path, file)?;
-                file.seek(SeekFrom::Start(len))
-                    .and_then(|_| file.write_all(buf.as_bytes()))
-                    .and_then(|_| file.sync_data())
-                    .map_err(|e| {
-                        let _ = file.set_len(len);
-                        io_error(path, "cannot write", e)
-                    })
+                loop {
+                    let mut lock = fd_lock::RwLock::new(open_rw(path)?);
+                    let mut guard = lock.write().map_err(|e| io_error(path, "cannot lock", e))?;
+                    let file: &mut File = &mut guard;
+                    if !still_current(path, file)? {
+                        continue; // replaced by a compaction meanwhile: append to the new one
+                    }
+                    let len = drop_torn_tail(path, file)?;
+                    return file
+                        .seek(SeekFrom::Start(len))
+                        .and_then(|_| file.write_all(buf.as_bytes()))
+                        .and_then(|_| file.sync_data())
+                        .map_err(|e| {
+                            let _ = file.set_len(len);
+                            io_error(path, "cannot write", e)
+                        });
+                }
             }
         }
     }
@@ -76,43 +82,104 @@ impl Journal {
         }
     }
 
-    /// Empties the journal if `settled` says so of its lines, read under the exclusive lock
-    /// (so no append slips in between). Returns whether it was emptied.
-    pub fn clear_if(&self, settled: impl FnOnce(&[Value]) -> bool) -> Result<bool> {
+    /// Keeps only the lines `keep` accepts, read under the exclusive lock (so no append
+    /// slips in between); returns how many were removed. The kept lines are written to a
+    /// new file that replaces the old one by rename (a crash leaves one or the other, never
+    /// a half), and appenders waiting on the old file see it was replaced and append to the
+    /// new one. Without Unix rename semantics, the journal is only ever emptied (when `keep`
+    /// keeps nothing).
+    pub fn retain(&self, mut keep: impl FnMut(&Value) -> bool) -> Result<usize> {
         match self {
             Journal::Memory(m) => {
                 let mut lines = lock(m);
-                let values = lines
-                    .iter()
-                    .map(|l| parse(l, Path::new(":memory:")))
-                    .collect::<Result<Vec<_>>>()?;
-                let clear = settled(&values);
-                if clear {
-                    lines.clear();
+                let before = lines.len();
+                let mut kept = Vec::with_capacity(before);
+                for line in lines.drain(..) {
+                    if keep(&parse(&line, Path::new(":memory:"))?) {
+                        kept.push(line);
+                    }
                 }
-                Ok(clear)
+                *lines = kept;
+                Ok(before - lines.len())
             }
             Journal::File(path) => {
                 if !path.exists() {
-                    return Ok(settled(&[]));
+                    return Ok(0);
                 }
+                // Only the drainer compacts (under the drain lock), so the file at `path`
+                // cannot be replaced while this waits for its lock.
                 let mut lock = fd_lock::RwLock::new(open_rw(path)?);
                 let mut guard = lock.write().map_err(|e| io_error(path, "cannot lock", e))?;
                 let file: &mut File = &mut guard;
                 let text = read_all(path, file)?;
-                let values = complete_lines(&text)
-                    .map(|l| parse(l, path))
-                    .collect::<Result<Vec<_>>>()?;
-                let clear = settled(&values);
-                if clear {
+                let mut kept = String::new();
+                let (mut total, mut removed) = (0, 0);
+                for line in complete_lines(&text) {
+                    total += 1;
+                    if keep(&parse(line, path)?) {
+                        kept.push_str(line);
+                        kept.push('\n');
+                    } else {
+                        removed += 1;
+                    }
+                }
+                if removed == 0 {
+                    return Ok(0);
+                }
+                if removed == total {
                     file.set_len(0)
                         .and_then(|_| file.sync_all())
                         .map_err(|e| io_error(path, "cannot truncate", e))?;
+                    return Ok(removed);
                 }
-                Ok(clear)
+                if cfg!(unix) {
+                    replace(path, &kept)?;
+                    return Ok(removed);
+                }
+                Ok(0)
             }
         }
     }
+}
+
+/// Writes `text` beside `path` and renames it over `path` (the caller holds the lock).
+fn replace(path: &Path, text: &str) -> Result<()> {
+    let tmp = super::outbox::beside(path, ".compact");
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| io_error(path, "cannot rewrite", e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_error(path, "cannot sync its directory", e))?;
+    }
+    Ok(())
+}
+
+/// Whether `file` (locked) is still the file at `path`: a compaction may have replaced it
+/// while this process waited for the lock.
+#[cfg(unix)]
+fn still_current(path: &Path, file: &File) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file
+        .metadata()
+        .map_err(|e| io_error(path, "cannot read", e))?;
+    match std::fs::metadata(path) {
+        Ok(now) => Ok(now.ino() == open.ino() && now.dev() == open.dev()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error(path, "cannot read", e)),
+    }
+}
+
+#[cfg(not(unix))]
+fn still_current(_path: &Path, _file: &File) -> Result<bool> {
+    Ok(true)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -185,7 +252,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn torn_tail_is_dropped_and_clear_if_checks_under_the_lock() {
+    fn torn_tails_are_dropped_and_retain_rewrites_under_the_lock() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let j = Journal::File(path.clone());
@@ -204,8 +271,13 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n"
         );
-        assert!(!j.clear_if(|v| v.len() == 2).unwrap());
-        assert!(j.clear_if(|v| v.len() == 3).unwrap());
+        assert_eq!(j.retain(|_| true).unwrap(), 0);
+        assert_eq!(j.retain(|v| v["n"] != 1).unwrap(), 1);
+        assert_eq!(j.read().unwrap(), vec![json!({"n": 2}), json!({"n": 3})]);
+        // An appender holding the replaced file notices and appends to the new one.
+        j.append(&[json!({"n": 4})]).unwrap();
+        assert_eq!(j.read().unwrap().len(), 3);
+        assert_eq!(j.retain(|_| false).unwrap(), 3);
         assert!(j.read().unwrap().is_empty());
         #[cfg(unix)]
         {
@@ -216,6 +288,31 @@ mod tests {
         let m = Journal::memory();
         m.append(&[json!(1)]).unwrap();
         assert_eq!(m.read().unwrap(), vec![json!(1)]);
-        assert!(m.clear_if(|v| v.len() == 1).unwrap());
+        assert_eq!(m.retain(|_| false).unwrap(), 1);
+        assert!(m.read().unwrap().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_append_waiting_on_a_replaced_file_goes_to_the_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let j = std::sync::Arc::new(Journal::File(path.clone()));
+        j.append(&[json!({"n": 1}), json!({"n": 2})]).unwrap();
+        // Stand in for a compaction: hold the lock, let an append open the file and wait,
+        // replace the file, release.
+        let mut held = fd_lock::RwLock::new(open_rw(&path).unwrap());
+        let guard = held.write().unwrap();
+        let appender = {
+            let j = std::sync::Arc::clone(&j);
+            std::thread::spawn(move || j.append(&[json!({"n": 3})]).unwrap())
+        };
+        // Give the appender time to open the old file (if it has not, it opens the new one:
+        // the test then passes without exercising the wait).
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        replace(&path, "{\"n\":2}\n").unwrap();
+        drop(guard);
+        appender.join().unwrap();
+        assert_eq!(j.read().unwrap(), vec![json!({"n": 2}), json!({"n": 3})]);
     }
 }

@@ -35,6 +35,9 @@ use journal::Journal;
 use keys::{KeyCache, ServerKeys};
 use outbox::{Outbox, Report, beside};
 
+/// The outbox is compacted when nothing is pending, or once this many reports are settled.
+const COMPACT_AFTER: usize = 64;
+
 /// The server side of a client.
 #[derive(Debug)]
 pub struct Server {
@@ -55,6 +58,9 @@ struct State {
     last_error: Option<Error>,
     /// The server refused the API key: no attempt until the next call or sync.
     blocked: bool,
+    /// Calls queued by this client, and their number when the key was refused.
+    calls: u64,
+    blocked_at_calls: u64,
     /// Reports refused for good since the last sync reported them.
     new_failures: Vec<Value>,
 }
@@ -111,7 +117,10 @@ impl Server {
     ) -> Value {
         let reports = report::reports(&self.settings, request, &response, started.elapsed());
         match self.outbox.push(&reports) {
-            Ok(()) => self.wake.notify_one(),
+            Ok(()) => {
+                self.state().calls += 1;
+                self.wake.notify_one();
+            }
             Err(e) => {
                 let e = Error {
                     message: format!(
@@ -127,9 +136,16 @@ impl Server {
     }
 
     /// One pass: sends the pending reports in order until one fails for a reason that may
-    /// pass, or none is left.
-    async fn pass(&self, http: &reqwest::Client) -> Result<Pass> {
+    /// pass, or none is left. A `background` pass makes no attempt while the key stands
+    /// refused since the last call was queued (a sync may have tried it meanwhile).
+    async fn pass(&self, http: &reqwest::Client, background: bool) -> Result<Pass> {
         let _in_process = self.drain.lock().await;
+        if background {
+            let state = self.state();
+            if state.blocked && state.calls == state.blocked_at_calls {
+                return Ok(Pass::Blocked);
+            }
+        }
         let mut lock_file = self.outbox.drain_lock()?;
         let _guard = match lock_file.as_mut() {
             None => None,
@@ -173,26 +189,22 @@ impl Server {
                     let mut state = self.state();
                     state.last_error = Some(e);
                     state.blocked = true;
+                    state.blocked_at_calls = state.calls;
                     return Ok(Pass::Blocked);
                 }
             }
         }
-        self.outbox.compact()?;
+        self.outbox.compact(COMPACT_AFTER)?;
         let mut state = self.state();
         state.last_error = None;
         state.blocked = false;
         Ok(Pass::Done)
     }
 
-    /// Stores a receipt the server signed, linked to the local one (once per report, even
-    /// when a report was sent again).
+    /// Stores a receipt the server signed, linked to the local one. A report sent again
+    /// after a crash may store its receipt twice; readers keep the first
+    /// ([`Server::stored_receipts`]).
     fn keep_receipt(&self, report: &Report, receipt: &Value) -> Result<()> {
-        let known = self.receipts.read()?.iter().any(|l| {
-            l["local_receipt_id"] == report.local_receipt_id.as_str() && l["kind"] == report.kind
-        });
-        if known {
-            return Ok(());
-        }
         self.receipts.append(&[json!({
             "local_receipt_id": report.local_receipt_id,
             "kind": report.kind,
@@ -207,7 +219,7 @@ impl Server {
     pub async fn run(self: Arc<Self>, http: reqwest::Client) {
         let mut backoff = self.settings.backoff;
         loop {
-            match self.pass(&http).await {
+            match self.pass(&http, true).await {
                 Ok(Pass::Done | Pass::Blocked) => {
                     backoff = self.settings.backoff;
                     self.wake.notified().await;
@@ -233,7 +245,7 @@ impl Server {
         let deadline = Instant::now() + timeout;
         let mut backoff = self.settings.backoff;
         loop {
-            match self.pass(http).await? {
+            match self.pass(http, false).await? {
                 Pass::Done | Pass::Blocked => break,
                 Pass::Retry | Pass::Busy => {
                     let now = Instant::now();
@@ -342,20 +354,21 @@ impl Server {
     /// cached); see [`keys::verify_all`] for the report.
     pub async fn verify_receipts(&self, http: &reqwest::Client) -> Result<String> {
         let keys = self.public_keys(http).await?;
-        let report = keys::verify_all(&self.receipts.read()?, keys.as_ref())?;
+        let report = keys::verify_all(&self.stored_receipts()?, keys.as_ref())?;
         crate::receipt::to_json(&report)
     }
 
-    /// The stored server receipts: `{"local_receipt_id", "kind", "receipt", "received_at"}`.
+    /// The stored server receipts: `{"local_receipt_id", "kind", "receipt", "received_at"}`,
+    /// one per local receipt and kind.
     pub fn stored_receipts(&self) -> Result<Vec<Value>> {
-        self.receipts.read()
+        Ok(first_per_report(self.receipts.read()?))
     }
 }
 
 /// Verifies the server receipts stored beside the store file at `store` with the cached
 /// server keys, without a client (for `llmring verify`). `None` when there are none.
 pub fn verify_stored(store: &Path) -> Result<Option<Value>> {
-    let lines = Journal::File(beside(store, ".server-receipts")).read()?;
+    let lines = first_per_report(Journal::File(beside(store, ".server-receipts")).read()?);
     if lines.is_empty() {
         return Ok(None);
     }
@@ -364,6 +377,15 @@ pub fn verify_stored(store: &Path) -> Result<Option<Value>> {
         .map(|v| ServerKeys::from_json(&v))
         .transpose()?;
     keys::verify_all(&lines, keys.as_ref()).map(Some)
+}
+
+/// The first stored server receipt of each (local receipt, kind).
+fn first_per_report(lines: Vec<Value>) -> Vec<Value> {
+    let mut seen = std::collections::HashSet::new();
+    lines
+        .into_iter()
+        .filter(|l| seen.insert((l["local_receipt_id"].to_string(), l["kind"].to_string())))
+        .collect()
 }
 
 /// Query parameters from a JSON object with only the `allowed` keys (strings or integers).

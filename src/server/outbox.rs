@@ -125,33 +125,39 @@ impl Outbox {
         Ok(out)
     }
 
-    /// Empties the journals when every queued report is settled (caller holds the drain
-    /// lock, so nothing settles meanwhile; appends wait on the outbox's own lock).
-    pub fn compact(&self) -> Result<()> {
+    /// Removes settled reports from the journals (caller holds the drain lock, so nothing
+    /// settles meanwhile; appends wait on the outbox's own lock). Refused reports are copied
+    /// to `outbox-failed` first; a crash part-way leaves settlements of reports already
+    /// removed, which are harmless, or refused reports copied twice, which are read once.
+    /// Runs when nothing is pending or at least `threshold` reports are settled.
+    pub fn compact(&self, threshold: usize) -> Result<()> {
         let settled_lines = self.settled.read()?;
-        let settled = settled_keys(&settled_lines);
-        let mut kept: Result<()> = Ok(());
-        let emptied = self.queued.clear_if(|queued| {
-            let all = queued
-                .iter()
-                .all(|q| q["key"].as_str().is_some_and(|k| settled.contains_key(k)));
-            if !all {
-                return false;
-            }
-            let failed: Vec<Value> = settled_lines
-                .iter()
-                .filter(|l| l["outcome"] == "failed")
-                .cloned()
-                .collect();
-            if !failed.is_empty() {
-                kept = self.failed.append(&failed);
-            }
-            kept.is_ok()
-        })?;
-        kept?;
-        if emptied {
-            self.settled.clear_if(|_| true)?;
+        if settled_lines.is_empty() {
+            return Ok(());
         }
+        let settled = settled_keys(&settled_lines);
+        if settled.len() < threshold && !self.pending()?.is_empty() {
+            return Ok(());
+        }
+        let failed: Vec<Value> = settled_lines
+            .iter()
+            .filter(|l| l["outcome"] == "failed")
+            .cloned()
+            .collect();
+        if !failed.is_empty() {
+            self.failed.append(&failed)?;
+        }
+        self.queued
+            .retain(|q| q["key"].as_str().is_none_or(|k| !settled.contains_key(k)))?;
+        let queued: HashSet<String> = self
+            .queued
+            .read()?
+            .iter()
+            .filter_map(|q| q["key"].as_str().map(str::to_owned))
+            .collect();
+        // What stays queued is unsettled; settlements of removed reports go.
+        self.settled
+            .retain(|l| l["key"].as_str().is_some_and(|k| queued.contains(k)))?;
         Ok(())
     }
 
@@ -224,14 +230,24 @@ mod tests {
         // A second process sees the same state.
         let other = Outbox::open(Some(&store));
         assert_eq!(keys(&other), ["c"]);
-        outbox.compact().unwrap();
+        let lines = |suffix: &str| {
+            std::fs::read_to_string(beside(&store, suffix))
+                .unwrap()
+                .lines()
+                .count()
+        };
+        outbox.compact(100).unwrap();
+        assert_eq!(lines(".outbox"), 3, "below the threshold with c pending");
+        outbox.compact(1).unwrap();
         assert_eq!(
             keys(&outbox),
             ["c"],
             "nothing is dropped while c is pending"
         );
+        assert_eq!((lines(".outbox"), lines(".outbox-settled")), (1, 0));
+        assert_eq!(outbox.failed().unwrap().len(), 1);
         outbox.settle_sent("c").unwrap();
-        outbox.compact().unwrap();
+        outbox.compact(100).unwrap();
         assert!(keys(&outbox).is_empty());
         assert_eq!(
             std::fs::metadata(beside(&store, ".outbox")).unwrap().len(),

@@ -71,6 +71,17 @@ pub struct StubServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     listening: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+    /// While stopped: a socket bound to the port but not listening, so connections are
+    /// refused and no other listener (nor a client's own source port) can take the port.
+    reserved: Mutex<Option<socket2::Socket>>,
+}
+
+/// A socket bound to `addr` (SO_REUSEADDR), not listening yet.
+fn bound(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    Ok(socket)
 }
 
 pub const KEY_ID: &str = "stub-key-1";
@@ -78,7 +89,9 @@ pub const KEY_ID: &str = "stub-key-1";
 impl StubServer {
     /// Starts listening on a free port; `api_key` is the one key it accepts.
     pub fn start(api_key: &str) -> StubServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let socket = bound("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1");
+        socket.listen(128).unwrap();
+        let listener: TcpListener = socket.into();
         let stub = StubServer {
             addr: listener.local_addr().unwrap(),
             shared: Arc::new(Shared {
@@ -91,6 +104,7 @@ impl StubServer {
                 answers: Mutex::default(),
             }),
             listening: Mutex::new(None),
+            reserved: Mutex::new(None),
         };
         stub.listen(listener);
         stub
@@ -119,7 +133,21 @@ impl StubServer {
             stop.store(true, Ordering::SeqCst);
             handle.join().unwrap();
         }
-        // Refused from now on.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let socket = loop {
+            match bound(self.addr) {
+                Ok(s) => break s,
+                Err(e) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "cannot keep {} bound: {e}",
+                        self.addr
+                    );
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        };
+        *self.reserved.lock().unwrap() = Some(socket);
         assert!(
             TcpStream::connect(self.addr).is_err(),
             "the port still accepts"
@@ -128,18 +156,9 @@ impl StubServer {
 
     /// Listens again on the same port.
     pub fn resume(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let listener = loop {
-            match TcpListener::bind(self.addr) {
-                Ok(l) => break l,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(e) => panic!("cannot listen on {} again: {e}", self.addr),
-            }
-        };
-        self.listen(listener);
+        let socket = self.reserved.lock().unwrap().take().expect("stopped");
+        socket.listen(128).unwrap();
+        self.listen(socket.into());
     }
 
     fn listen(&self, listener: TcpListener) {
