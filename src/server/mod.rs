@@ -152,7 +152,10 @@ impl Server {
             Some(lock) => match lock.try_write() {
                 Ok(guard) => Some(guard),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(Pass::Busy),
-                Err(e) => return Err(io_error(Path::new("outbox.lock"), "cannot lock", e)),
+                Err(e) => {
+                    let path = self.outbox.lock_path().unwrap_or(Path::new(":memory:"));
+                    return Err(io_error(path, "cannot lock", e));
+                }
             },
         };
         for report in self.outbox.pending()? {
@@ -325,28 +328,25 @@ impl Server {
         crate::receipt::to_json(&answer)
     }
 
-    /// Fetches the server's public keys and caches them; when the server cannot be reached,
-    /// the cached keys (`None` if there are none).
+    /// Fetches the server's public keys and caches them. When the fetch fails, the cached
+    /// keys; with none cached, `None` when the server is unreachable (receipts unchecked),
+    /// else the error.
     pub async fn public_keys(&self, http: &reqwest::Client) -> Result<Option<ServerKeys>> {
-        match http::get(
-            http,
-            &self.settings,
-            "/api/v1/receipts/public-keys.json",
-            &[],
-        )
-        .await
-        {
-            Ok(answer) => {
-                let keys = ServerKeys::from_json(&answer)?;
-                self.keys.save(&answer)?;
-                Ok(Some(keys))
-            }
-            Err(Failure::Transient(_)) => self
-                .keys
-                .load()?
-                .map(|v| ServerKeys::from_json(&v))
-                .transpose(),
-            Err(e) => Err(e.into_error()),
+        const PATH: &str = "/api/v1/receipts/public-keys.json";
+        let failure = match http::get(http, &self.settings, PATH, &[]).await {
+            Ok(answer) => match ServerKeys::from_json(&answer) {
+                Ok(keys) => {
+                    self.keys.save(&answer)?;
+                    return Ok(Some(keys));
+                }
+                Err(e) => Failure::Rejected(e),
+            },
+            Err(f) => f,
+        };
+        match self.keys.load()? {
+            Some(cached) => ServerKeys::from_json(&cached).map(Some),
+            None if matches!(failure, Failure::Transient(_)) => Ok(None),
+            None => Err(failure.into_error()),
         }
     }
 

@@ -161,6 +161,11 @@ impl Outbox {
         Ok(())
     }
 
+    /// The drain lock file's path (`None` for a memory outbox).
+    pub fn lock_path(&self) -> Option<&Path> {
+        self.lock_path.as_deref()
+    }
+
     /// The drain lock file, opened (not locked): `None` for a memory outbox.
     pub fn drain_lock(&self) -> Result<Option<fd_lock::RwLock<File>>> {
         let Some(path) = &self.lock_path else {

@@ -104,15 +104,11 @@ pub fn stats(
     config: Option<&str>,
     since: Option<String>,
     until: Option<String>,
-    by: &[String],
     as_json: bool,
 ) -> Result<ExitCode> {
     let client = client(config)?;
     let date = |t: Option<String>| t.map(|t| t.chars().take(10).collect::<String>());
-    let mut query = json!({"start_date": date(since), "end_date": date(until)});
-    if let Some(group) = by.first() {
-        query["group_by"] = group.clone().into();
-    }
+    let query = json!({"start_date": date(since), "end_date": date(until)});
     let text = client.server_stats(Some(&query.to_string()))?;
     if as_json {
         println!("{text}");

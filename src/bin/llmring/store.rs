@@ -74,7 +74,8 @@ pub struct StatsArgs {
     /// Print JSON (as llmring_stats returns it).
     #[arg(long)]
     json: bool,
-    /// Ask the llmring server instead (`GET /api/v1/stats`; --since/--until as dates).
+    /// Ask the llmring server instead (`GET /api/v1/stats`; --since/--until as dates, --by
+    /// not used).
     #[arg(long)]
     server: bool,
     /// Client configuration (for --server: its `server` section).
@@ -157,7 +158,7 @@ fn tracked<'a>(
 pub fn stats(args: StatsArgs) -> Result<ExitCode> {
     if args.server {
         let (since, until) = (args.selection.since.clone(), args.selection.until.clone());
-        return crate::server::stats(args.config.as_deref(), since, until, &args.by, args.json);
+        return crate::server::stats(args.config.as_deref(), since, until, args.json);
     }
     let store = args.selection.open()?;
     let filter = args.selection.filter()?;
