@@ -619,3 +619,31 @@ fn clients_sharing_a_store_deliver_each_report_once_in_queue_order() {
         .sum();
     assert_eq!(sent, 16);
 }
+
+#[test]
+fn clients_of_different_servers_sharing_a_store_each_deliver_their_own_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (StubServer::start(KEY), StubServer::start(KEY));
+    let to_a = Client::new(Some(&config(dir.path(), &a.url(), json!({})))).unwrap();
+    let to_b = Client::new(Some(&config(dir.path(), &b.url(), json!({})))).unwrap();
+    let for_a: Vec<String> = (0..3)
+        .map(|i| receipt_id(&chat(&to_a, &format!("a{i}"))))
+        .collect();
+    let for_b: Vec<String> = (0..2)
+        .map(|i| receipt_id(&chat(&to_b, &format!("b{i}"))))
+        .collect();
+    for c in [&to_a, &to_b] {
+        let sync = parse(&c.sync(Duration::from_secs(10)).unwrap());
+        assert_eq!(sync["pending"], 0, "{sync}");
+    }
+    assert_eq!(a.logged_keys(), for_a);
+    assert_eq!(b.logged_keys(), for_b);
+
+    // The server section is checked like the rest of the configuration.
+    let mut typo: Value = parse(&config(dir.path(), &a.url(), json!({})));
+    typo["server"]["api-key"] = "x".into();
+    let err = Client::new(Some(&typo.to_string())).err().expect("refused");
+    assert_eq!(err.kind, ErrorKind::Config);
+    assert!(err.message.contains("api-key"), "{err}");
+    assert_no_key("config error", &err.to_json().to_string());
+}

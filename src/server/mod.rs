@@ -158,7 +158,7 @@ impl Server {
                 }
             },
         };
-        for report in self.outbox.pending()? {
+        for report in self.pending()? {
             match http::post(
                 http,
                 &self.settings,
@@ -202,6 +202,13 @@ impl Server {
         state.last_error = None;
         state.blocked = false;
         Ok(Pass::Done)
+    }
+
+    /// The pending reports for this client's server, in queue order.
+    fn pending(&self) -> Result<Vec<Report>> {
+        let mut reports = self.outbox.pending()?;
+        reports.retain(|r| r.server.is_empty() || r.server == self.settings.url);
+        Ok(reports)
     }
 
     /// Stores a receipt the server signed, linked to the local one. A report sent again
@@ -292,7 +299,7 @@ impl Server {
     }
 
     fn status_json(&self) -> Result<Value> {
-        let pending = self.outbox.pending()?.len();
+        let pending = self.pending()?.len();
         let failed = self.outbox.failed()?;
         let state = self.state();
         Ok(json!({

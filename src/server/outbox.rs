@@ -34,6 +34,10 @@ pub struct Report {
     pub path: String,
     /// The receipt the report is about.
     pub local_receipt_id: String,
+    /// The server it is for (its base URL): clients configured for another server that
+    /// share the store leave it alone.
+    #[serde(default)]
+    pub server: String,
     pub body: Value,
 }
 
@@ -214,6 +218,7 @@ mod tests {
             kind: "usage".into(),
             path: "/api/v1/log".into(),
             local_receipt_id: key.into(),
+            server: "https://s".into(),
             body: json!({"n": key}),
         }
     }

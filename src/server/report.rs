@@ -55,6 +55,7 @@ pub fn reports(
         kind: "usage".into(),
         path: "/api/v1/log".into(),
         local_receipt_id: id.clone(),
+        server: settings.url.clone(),
         body: usage_body,
     }];
     if settings.conversations {
@@ -74,6 +75,7 @@ pub fn reports(
             kind: "conversation".into(),
             path: "/api/v1/conversations/log".into(),
             local_receipt_id: id.clone(),
+            server: settings.url.clone(),
             body: json!({
                 "idempotency_key": key,
                 "local_receipt_id": id,
