@@ -242,7 +242,7 @@ fn a_report_whose_answer_was_lost_is_sent_again_and_counted_once() {
     let client = Client::new(Some(&config(
         dir.path(),
         &stub.url(),
-        json!({"timeout_ms": 300}),
+        json!({"timeout_ms": 1000}),
     )))
     .unwrap();
     // Dropped after the server processed it.
@@ -257,7 +257,7 @@ fn a_report_whose_answer_was_lost_is_sent_again_and_counted_once() {
     assert_eq!(stub.logged_keys(), vec![first.clone()]);
 
     // Slower than the client's timeout: the server processes it late, the client sends again.
-    stub.set_mode(Mode::Delay(Duration::from_millis(800)));
+    stub.set_mode(Mode::Delay(Duration::from_millis(2500)));
     let second = receipt_id(&chat(&client, "slow"));
     wait_until("the slow report sent again", WAIT, || {
         deliveries(&stub, &second) >= 2
