@@ -119,6 +119,10 @@ typedef enum {
    * new client in the child.
    */
   LLMRING_FORKED = 18,
+  /**
+   * The llmring server refused the API key or a report for good.
+   */
+  LLMRING_SERVER = 19,
 } llmring_status_t;
 
 /**
@@ -506,6 +510,76 @@ llmring_status_t llmring_receipt_canonical_json(const char *json,
  * `LLMRING_INVALID_ARGUMENT`.
  */
 llmring_status_t llmring_receipt_digest(const char *json, char **out_digest_hex, char **out_error);
+
+/**
+ * Sends the reports waiting in the outbox, blocking up to `timeout_ms` while the server is
+ * unreachable or failing (retrying with backoff). `*out_json` receives `{"sent": N
+ * (delivered by this client since it was created), "pending": N, "failed": [{"key", "kind",
+ * "local_receipt_id", "error", "at"}], "error": {...} | null (the last transient failure),
+ * "blocked": false}`.
+ *
+ * Errors: `LLMRING_SERVER` when the server refused the API key (the reports stay pending;
+ * they are not retried in the background until the next call) or refused reports for good
+ * since the last sync; the error JSON then has `sync` (the object above) and `http_status`
+ * in `sync.error`. `LLMRING_CONFIG` when no server is configured.
+ *
+ * Ownership: `client` is borrowed. On success `*out_json` receives a new string owned by
+ * the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed,
+ * out-pointers writable.
+ */
+llmring_status_t llmring_sync(const llmring_t *client,
+                              uint64_t timeout_ms,
+                              char **out_json,
+                              char **out_error);
+
+/**
+ * The outbox's state without sending anything: the JSON of `llmring_sync`, with `blocked:
+ * true` while the server refuses the API key.
+ *
+ * Ownership: `client` is borrowed. On success `*out_json` receives a new string owned by
+ * the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed,
+ * out-pointers writable.
+ */
+llmring_status_t llmring_server_status(const llmring_t *client, char **out_json, char **out_error);
+
+/**
+ * The server's receipts (`GET /api/v1/receipts`), as the server answers. `filter_json` may
+ * be NULL or `{"limit"?, "offset"?, "start_date"?, "end_date"?}`.
+ *
+ * Ownership: `client` and `filter_json` are borrowed. On success `*out_json` receives a new
+ * string owned by the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_server_receipts(const llmring_t *client,
+                                         const char *filter_json,
+                                         char **out_json,
+                                         char **out_error);
+
+/**
+ * The server's usage statistics (`GET /api/v1/stats`), as the server answers. `query_json`
+ * may be NULL or `{"start_date"?, "end_date"? (YYYY-MM-DD), "group_by"? ("day", "week",
+ * "month")}`.
+ *
+ * Ownership: `client` and `query_json` are borrowed. On success `*out_json` receives a new
+ * string owned by the caller (free with `llmring_string_free`). `out_error` is optional.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable.
+ */
+llmring_status_t llmring_server_stats(const llmring_t *client,
+                                      const char *query_json,
+                                      char **out_json,
+                                      char **out_error);
 
 /**
  * Statistics over the client's store: request count, tokens and cost (exact decimal sums) in

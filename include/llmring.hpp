@@ -68,6 +68,8 @@ inline const char *status_name(llmring_status_t status) noexcept {
     case LLMRING_CANCELLED: return "LLMRING_CANCELLED";
     case LLMRING_PANIC: return "LLMRING_PANIC";
     case LLMRING_INTERNAL: return "LLMRING_INTERNAL";
+    case LLMRING_FORKED: return "LLMRING_FORKED";
+    case LLMRING_SERVER: return "LLMRING_SERVER";
     }
     return "LLMRING_UNKNOWN_STATUS";
 }

@@ -5,7 +5,9 @@
 #      with a note, when clang is not installed;
 #   2. every llmring_* function the Swift sources call exists in include/llmring.h with the
 #      same number of arguments, and every LLMRING_* constant they use is declared
-#      (scripts/check-swift-c-calls.py).
+#      (scripts/check-swift-c-calls.py);
+#   3. every status of llmring_status_t has a name in the C++, Go and Swift bindings
+#      (scripts/check-status-names.py).
 # Building and running the Swift package itself (swift build / swift test) is NOT done here.
 #
 # Usage: bash scripts/test-swift-checks.sh
@@ -56,6 +58,9 @@ fi
 step "llmring_* calls in the Swift sources against include/llmring.h"
 python3 "$root/scripts/check-swift-c-calls.py" "$root/include/llmring.h" \
         "$swift/Sources" "$swift/Tests"
+
+step "every status of the C API known by name to the C++, Go and Swift bindings"
+python3 "$root/scripts/check-status-names.py"
 
 echo
 echo "swift checks passed (the Swift package itself was not built: no Swift toolchain)"

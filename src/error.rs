@@ -40,6 +40,9 @@ pub enum ErrorKind {
     Internal,
     /// The client was created by another process: it is used in a child after `fork()`.
     Forked,
+    /// The llmring server refused a request for good (its API key, or a report it will
+    /// never accept), or answered something that cannot be read.
+    Server,
 }
 
 impl ErrorKind {
@@ -62,6 +65,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => "LLMRING_CANCELLED",
             ErrorKind::Internal => "LLMRING_INTERNAL",
             ErrorKind::Forked => "LLMRING_FORKED",
+            ErrorKind::Server => "LLMRING_SERVER",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod lockfile;
 pub mod providers;
 pub mod receipt;
 pub mod registry;
+pub mod server;
 pub mod stats;
 pub mod store;
 

@@ -34,6 +34,8 @@ const (
 	CodeCancelled       Code = C.LLMRING_CANCELLED
 	CodePanic           Code = C.LLMRING_PANIC
 	CodeInternal        Code = C.LLMRING_INTERNAL
+	CodeForked          Code = C.LLMRING_FORKED
+	CodeServer          Code = C.LLMRING_SERVER
 )
 
 var codeNames = map[Code]string{
@@ -45,7 +47,8 @@ var codeNames = map[Code]string{
 	CodeCostUnknown: "LLMRING_COST_UNKNOWN", CodeBudgetExceeded: "LLMRING_BUDGET_EXCEEDED",
 	CodeSignature: "LLMRING_SIGNATURE", CodeKey: "LLMRING_KEY", CodeStore: "LLMRING_STORE",
 	CodeCancelled: "LLMRING_CANCELLED", CodePanic: "LLMRING_PANIC",
-	CodeInternal: "LLMRING_INTERNAL",
+	CodeInternal: "LLMRING_INTERNAL", CodeForked: "LLMRING_FORKED",
+	CodeServer: "LLMRING_SERVER",
 }
 
 // String is the C name of the code, e.g. "LLMRING_RATE_LIMITED".
@@ -114,6 +117,8 @@ var (
 	ErrCancelled       = sentinel(CodeCancelled)
 	ErrPanic           = sentinel(CodePanic)
 	ErrInternal        = sentinel(CodeInternal)
+	ErrForked          = sentinel(CodeForked)
+	ErrServer          = sentinel(CodeServer)
 )
 
 // ErrClosed is returned by the methods of a Client after Close.

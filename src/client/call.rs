@@ -53,13 +53,18 @@ pub async fn chat_json(inner: &Inner, request: ChatRequest) -> Result<String> {
 }
 
 pub async fn chat(inner: &Inner, request: ChatRequest) -> Result<Value> {
+    let started = std::time::Instant::now();
     let resolution = resolve(inner, &request)?;
     let answer = if request.mock_response.is_some() {
         mock_answer(inner, &request, &resolution)?
     } else {
         provider_answer(inner, &request, &resolution).await?
     };
-    finish(inner, &resolution, answer)
+    let response = finish(inner, &resolution, answer)?;
+    Ok(match &inner.server {
+        Some(server) => server.after_call(&request, response, started),
+        None => response,
+    })
 }
 
 /// The request's alias (or `provider:model`) resolved in the profile in force.

@@ -12,7 +12,7 @@ use crate::providers::{Endpoint, Provider, SecretString};
 
 /// `{"lockfile", "profile", "registry": {...}, "providers": {...}, "timeout_ms",
 /// "max_retries", "retry_backoff_ms", "max_response_bytes", "strict_cost", "signing_key" |
-/// "signing_key_file", "store"}`; every key optional.
+/// "signing_key_file", "store", "server"}`; every key optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -49,6 +49,8 @@ pub struct Config {
     /// The receipt store: a file path, or `":memory:"`. Default: `LLMRING_STORE`, else
     /// `<user data dir>/llmring/receipts.jsonl`.
     pub store: Option<String>,
+    /// Server mode (see [`crate::server`]): reports to an llmring server.
+    pub server: Option<crate::server::config::ServerConfig>,
 }
 
 /// Where prices come from: the bundled snapshot (default), a directory, or a URL.

@@ -7,6 +7,7 @@ mod call;
 pub mod config;
 mod inflight;
 mod registry_source;
+mod server_api;
 mod stream;
 pub mod transport;
 
@@ -54,6 +55,8 @@ pub(crate) struct Inner {
     pub repair: Option<RepairReport>,
     pub budgets: budget::Budgets,
     pub env: fn(&str) -> Option<String>,
+    /// Server mode: the outbox and the server's keys and receipts (`None`: no server).
+    pub server: Option<Arc<crate::server::Server>>,
 }
 
 impl Client {
@@ -85,6 +88,13 @@ impl Client {
         };
         let (store, repair) = Store::from_spec(config.store_spec(&config::process_env).as_deref())?;
         let budgets = budget::Budgets::load(config.budgets.as_ref(), &lockfile, &store)?;
+        let server =
+            crate::server::config::Settings::resolve(config.server.as_ref(), &config::process_env)?
+                .map(|settings| Arc::new(crate::server::Server::open(settings, store.path())));
+        if let Some(server) = &server {
+            // Drains what earlier processes left pending, then after each call.
+            runtime.spawn(Arc::clone(server).run(http.clone()));
+        }
         let inner = Inner {
             config,
             http,
@@ -96,6 +106,7 @@ impl Client {
             repair,
             budgets,
             env: config::process_env,
+            server,
         };
         Ok(Client {
             runtime: Some(runtime),

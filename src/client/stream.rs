@@ -56,6 +56,7 @@ pub async fn chat_stream_json(
     request: ChatRequest,
     on_chunk: &mut dyn FnMut(&str) -> bool,
 ) -> Result<String> {
+    let started = std::time::Instant::now();
     let resolution = call::resolve(inner, &request)?;
     let answer = if request.mock_response.is_some() {
         let answer = call::mock_answer(inner, &request, &resolution)?;
@@ -67,7 +68,11 @@ pub async fn chat_stream_json(
     } else {
         streamed_answer(inner, &request, &resolution, on_chunk).await?
     };
-    receipt::to_json(&call::finish(inner, &resolution, answer)?)
+    let response = call::finish(inner, &resolution, answer)?;
+    receipt::to_json(&match &inner.server {
+        Some(server) => server.after_call(&request, response, started),
+        None => response,
+    })
 }
 
 /// Tries each candidate in order until one streams an answer; stops falling back once a chunk

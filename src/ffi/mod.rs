@@ -16,6 +16,7 @@ pub mod callback;
 pub mod client;
 pub mod keys;
 pub mod receipt;
+pub mod server;
 pub mod status;
 pub mod store;
 pub mod stream;

@@ -46,6 +46,8 @@ pub enum llmring_status_t {
     /// The client was created by another process (used in a child after `fork()`): create a
     /// new client in the child.
     LLMRING_FORKED = 18,
+    /// The llmring server refused the API key or a report for good.
+    LLMRING_SERVER = 19,
 }
 
 impl From<ErrorKind> for llmring_status_t {
@@ -68,6 +70,7 @@ impl From<ErrorKind> for llmring_status_t {
             ErrorKind::Cancelled => LLMRING_CANCELLED,
             ErrorKind::Internal => LLMRING_INTERNAL,
             ErrorKind::Forked => LLMRING_FORKED,
+            ErrorKind::Server => LLMRING_SERVER,
         }
     }
 }

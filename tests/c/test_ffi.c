@@ -66,6 +66,7 @@ static const char *status_name(llmring_status_t status) {
     case LLMRING_PANIC: return "LLMRING_PANIC";
     case LLMRING_INTERNAL: return "LLMRING_INTERNAL";
     case LLMRING_FORKED: return "LLMRING_FORKED";
+    case LLMRING_SERVER: return "LLMRING_SERVER";
     }
     return "(unknown status)";
 }

@@ -33,6 +33,10 @@ pub struct ChatArgs {
     /// response JSON as the last line.
     #[arg(long)]
     stream: bool,
+    /// In server mode, how long to wait for the call's report to reach the server before
+    /// exiting (what is left is sent by the next client or `llmring sync`).
+    #[arg(long, default_value_t = 5000)]
+    sync_timeout_ms: u64,
     /// The user message.
     message: String,
 }
@@ -50,7 +54,7 @@ pub struct InfoArgs {
 }
 
 /// Reads `--config`: inline JSON when it starts with `{`, else a file path.
-fn config_text(config: Option<&str>) -> Result<Option<String>> {
+pub fn config_text(config: Option<&str>) -> Result<Option<String>> {
     match config {
         None => Ok(None),
         Some(text) if text.trim_start().starts_with('{') => Ok(Some(text.to_owned())),
@@ -71,7 +75,12 @@ fn no_api_key(config: Option<&str>) -> bool {
     let in_env = env_keys
         .iter()
         .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()));
-    let in_config = config.is_some_and(|c| c.contains("\"api_key\""));
+    // Provider keys only: the `server` section's api_key is no provider's.
+    let in_config = config
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .and_then(|c| c.get("providers").cloned())
+        .and_then(|p| p.as_object().cloned())
+        .is_some_and(|p| p.values().any(|v| v.get("api_key").is_some()));
     !in_env && !in_config
 }
 
@@ -99,6 +108,7 @@ pub fn chat(args: ChatArgs) -> Result<ExitCode> {
     } else {
         client.chat(&request.to_string())?
     };
+    crate::server::flush_quietly(&client, args.sync_timeout_ms);
     if args.json {
         println!("{response}");
         return Ok(ExitCode::SUCCESS);

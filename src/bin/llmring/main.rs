@@ -2,6 +2,7 @@
 
 mod chat;
 mod receipt;
+mod server;
 mod store;
 
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ enum Command {
     Report(store::ReportArgs),
     /// Verify the whole store: hash chain and signatures (exit 1 on any problem).
     Verify(store::VerifyArgs),
+    /// Send the reports waiting for the llmring server; print what was sent, is pending, failed.
+    Sync(server::SyncArgs),
     /// Sign, verify, canonicalize and digest receipts.
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Export(args) => store::export(args),
         Command::Report(args) => store::report(args),
         Command::Verify(args) => store::verify(args),
+        Command::Sync(args) => server::sync(args),
     };
     match result {
         Ok(code) => code,

@@ -74,6 +74,13 @@ pub struct StatsArgs {
     /// Print JSON (as llmring_stats returns it).
     #[arg(long)]
     json: bool,
+    /// Ask the llmring server instead (`GET /api/v1/stats`; --since/--until as dates, --by
+    /// not used).
+    #[arg(long)]
+    server: bool,
+    /// Client configuration (for --server: its `server` section).
+    #[arg(long)]
+    config: Option<String>,
 }
 
 #[derive(Args)]
@@ -111,6 +118,10 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Client configuration: with a server configured (or LLMRING_SERVER_URL), the server
+    /// receipts are checked against keys fetched from it, else against the cached keys.
+    #[arg(long)]
+    config: Option<String>,
 }
 
 fn keys(texts: &[String]) -> Result<Vec<VerifyingKey>> {
@@ -145,6 +156,10 @@ fn tracked<'a>(
 }
 
 pub fn stats(args: StatsArgs) -> Result<ExitCode> {
+    if args.server {
+        let (since, until) = (args.selection.since.clone(), args.selection.until.clone());
+        return crate::server::stats(args.config.as_deref(), since, until, args.json);
+    }
     let store = args.selection.open()?;
     let filter = args.selection.filter()?;
     let by: Vec<GroupBy> = if args.verbose {
@@ -274,8 +289,13 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
         }
         None => store.verify(&options)?,
     };
+    let server = crate::server::verify_receipts(args.config.as_deref(), &store)?;
     if args.json {
-        println!("{}", llmring::receipt::to_json(&report.to_json())?);
+        let mut value = report.to_json();
+        if let Some(server) = &server {
+            value["server_receipts"] = server.clone();
+        }
+        println!("{}", llmring::receipt::to_json(&value)?);
     } else {
         println!(
             "{} records; signatures: {} valid, {} invalid, {} unsigned, {} unchecked (no key); \
@@ -289,6 +309,15 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
             report.bad_records,
             report.head
         );
+    }
+    if let Some(server) = &server {
+        if !args.json {
+            crate::server::print_verification(server);
+        }
+        if server["invalid"].as_u64() != Some(0) {
+            eprintln!("llmring: server receipts do not verify");
+            return Ok(ExitCode::from(1));
+        }
     }
     match report.first_problem() {
         None if report.ok() => Ok(ExitCode::SUCCESS),

@@ -45,6 +45,10 @@ public enum LLMRingError: Error, Sendable, Equatable {
     case cancelled(ErrorInfo)
     case panic(ErrorInfo)
     case `internal`(ErrorInfo)
+    /// The client was created by another process (used in a child after `fork()`).
+    case forked(ErrorInfo)
+    /// The llmring server refused the API key or a report for good (server mode).
+    case server(ErrorInfo)
     /// A status this version does not know.
     case other(ErrorInfo)
     /// The library's answer could not be decoded.
@@ -69,6 +73,8 @@ public enum LLMRingError: Error, Sendable, Equatable {
         case LLMRING_CANCELLED: self = .cancelled(info)
         case LLMRING_PANIC: self = .panic(info)
         case LLMRING_INTERNAL: self = .internal(info)
+        case LLMRING_FORKED: self = .forked(info)
+        case LLMRING_SERVER: self = .server(info)
         default: self = .other(info)
         }
     }
@@ -79,7 +85,8 @@ public enum LLMRingError: Error, Sendable, Equatable {
         case .invalidArgument(let i), .invalidJSON(let i), .config(let i), .auth(let i),
              .rateLimited(let i), .timeout(let i), .network(let i), .provider(let i),
              .costUnknown(let i), .budgetExceeded(let i), .signature(let i), .key(let i),
-             .store(let i), .cancelled(let i), .panic(let i), .internal(let i), .other(let i):
+             .store(let i), .cancelled(let i), .panic(let i), .internal(let i), .forked(let i),
+             .server(let i), .other(let i):
             return i
         case .decoding:
             return nil
