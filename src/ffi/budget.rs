@@ -2,8 +2,8 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::boundary::{c_string, call, out_arg, release, to_c_string_lossy, write};
-use super::client::{client_arg, llmring_t};
+use super::boundary::{call, release, to_c_string_lossy};
+use super::client::{client_arg, llmring_t, text_from_client};
 use super::status::llmring_status_t;
 
 /// Called after a call with each budget past its soft threshold, on the thread that finished
@@ -37,13 +37,8 @@ pub unsafe extern "C" fn llmring_budget_status(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
-        out_arg(out_json, "out_json")?;
-        let status = c_string(client.budget_status()?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_json, status) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe { text_from_client(client, out_json, "out_json", |c| c.budget_status()) }
     })
 }
 

@@ -92,15 +92,14 @@ pub unsafe extern "C" fn llmring_chat(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
         // SAFETY: NULL or a NUL-terminated string (function contract).
         let request = unsafe { str_arg(request_json, "request_json") }?;
-        out_arg(out_response_json, "out_response_json")?;
-        let response = c_string(client.chat(request)?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_response_json, response) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe {
+            text_from_client(client, out_response_json, "out_response_json", |c| {
+                c.chat(request)
+            })
+        }
     })
 }
 
@@ -230,6 +229,27 @@ pub unsafe extern "C" fn llmring_calculate_cost(
         unsafe { write(out_json, priced) };
         Ok(())
     })
+}
+
+/// The body of every function that asks a client for one text: borrows the client, checks
+/// the out-pointer (named `out_name` in the error), runs `query`, and writes the text it gives
+/// to `*out`, a new string owned by the caller.
+///
+/// # Safety
+/// `client` must be NULL or a live handle from `llmring_new`; `out` NULL or writable.
+pub(super) unsafe fn text_from_client(
+    client: *const llmring_t,
+    out: *mut *mut c_char,
+    out_name: &str,
+    query: impl FnOnce(&Client) -> crate::Result<String>,
+) -> crate::Result<()> {
+    // SAFETY: forwarded contract.
+    let client = unsafe { client_arg(client) }?;
+    out_arg(out, out_name)?;
+    let text = c_string(query(client)?)?;
+    // SAFETY: checked by `out_arg`; writable by the caller's contract.
+    unsafe { write(out, text) };
+    Ok(())
 }
 
 /// Borrows the client behind a handle.

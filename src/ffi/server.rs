@@ -4,8 +4,8 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::boundary::{c_string, call, opt_str_arg, out_arg, write};
-use super::client::{client_arg, llmring_t};
+use super::boundary::{call, opt_str_arg};
+use super::client::{llmring_t, text_from_client};
 use super::status::llmring_status_t;
 
 /// Sends the reports waiting in the outbox, blocking up to `timeout_ms` while the server is
@@ -33,13 +33,12 @@ pub unsafe extern "C" fn llmring_sync(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
-        out_arg(out_json, "out_json")?;
-        let text = c_string(client.sync(Duration::from_millis(timeout_ms))?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_json, text) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe {
+            text_from_client(client, out_json, "out_json", |c| {
+                c.sync(Duration::from_millis(timeout_ms))
+            })
+        }
     })
 }
 
@@ -59,13 +58,8 @@ pub unsafe extern "C" fn llmring_server_status(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
-        out_arg(out_json, "out_json")?;
-        let text = c_string(client.server_status()?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_json, text) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe { text_from_client(client, out_json, "out_json", |c| c.server_status()) }
     })
 }
 
@@ -86,15 +80,10 @@ pub unsafe extern "C" fn llmring_server_receipts(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
         // SAFETY: NULL or a NUL-terminated string (function contract).
         let filter = unsafe { opt_str_arg(filter_json, "filter_json") }?;
-        out_arg(out_json, "out_json")?;
-        let text = c_string(client.server_receipts(filter)?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_json, text) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe { text_from_client(client, out_json, "out_json", |c| c.server_receipts(filter)) }
     })
 }
 
@@ -116,14 +105,9 @@ pub unsafe extern "C" fn llmring_server_stats(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
         // SAFETY: NULL or a NUL-terminated string (function contract).
         let query = unsafe { opt_str_arg(query_json, "query_json") }?;
-        out_arg(out_json, "out_json")?;
-        let text = c_string(client.server_stats(query)?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_json, text) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe { text_from_client(client, out_json, "out_json", |c| c.server_stats(query)) }
     })
 }

@@ -2,8 +2,8 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{c_string, call, opt_str_arg, out_arg, str_arg, write};
-use super::client::{client_arg, llmring_t};
+use super::boundary::{call, opt_str_arg, str_arg};
+use super::client::{llmring_t, text_from_client};
 use super::status::llmring_status_t;
 
 /// Statistics over the client's store: request count, tokens and cost (exact decimal sums) in
@@ -25,15 +25,10 @@ pub unsafe extern "C" fn llmring_stats(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
         // SAFETY: NULL or a NUL-terminated string (function contract).
         let query = unsafe { opt_str_arg(query_json, "query_json") }?;
-        out_arg(out_json, "out_json")?;
-        let stats = c_string(client.stats(query)?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_json, stats) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe { text_from_client(client, out_json, "out_json", |c| c.stats(query)) }
     })
 }
 
@@ -58,15 +53,10 @@ pub unsafe extern "C" fn llmring_export(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
         // SAFETY: NULL or a NUL-terminated string (function contract).
         let options = unsafe { str_arg(options_json, "options_json") }?;
-        out_arg(out_json, "out_json")?;
-        let summary = c_string(client.export(options)?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_json, summary) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe { text_from_client(client, out_json, "out_json", |c| c.export(options)) }
     })
 }
 
@@ -91,14 +81,13 @@ pub unsafe extern "C" fn llmring_verify_store(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
-        // SAFETY: NULL or a live client (function contract).
-        let client = unsafe { client_arg(client) }?;
         // SAFETY: NULL or a NUL-terminated string (function contract).
         let options = unsafe { opt_str_arg(options_json, "options_json") }?;
-        out_arg(out_report_json, "out_report_json")?;
-        let report = c_string(client.verify_store(options)?)?;
-        // SAFETY: checked by `out_arg`.
-        unsafe { write(out_report_json, report) };
-        Ok(())
+        // SAFETY: NULL or a live client, out-pointer NULL or writable (function contract).
+        unsafe {
+            text_from_client(client, out_report_json, "out_report_json", |c| {
+                c.verify_store(options)
+            })
+        }
     })
 }
