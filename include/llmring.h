@@ -621,11 +621,19 @@ llmring_status_t llmring_call_id_new(const llmring_t *client, uint64_t *out_id, 
  * Either way `*out_final_json` is not written. Once cancelled, the stream reads nothing more
  * from the provider (chunks of a read already being delivered may still reach `on_chunk`).
  *
- * Ownership: as `llmring_chat_stream`. Threads: `on_chunk` runs on the calling thread;
- * `llmring_cancel` may be called from any thread, and from `on_chunk`.
+ * Ownership: `client` and `request_json` are borrowed; `id` is a plain number. `user_data`
+ * is passed to `on_chunk` untouched and is not kept after this returns. On success
+ * `*out_final_json` receives a new string owned by the caller (free with
+ * `llmring_string_free`). `out_error` is optional; on `LLMRING_CANCELLED` it receives the
+ * error JSON (with `"response"` as above), owned by the caller.
+ *
+ * Threads: `on_chunk` runs on the calling thread; `llmring_cancel` may be called from any
+ * thread, and from `on_chunk`.
  *
  * # Safety
- * As `llmring_chat_stream`.
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable; `on_chunk` must be safe to call with
+ * `user_data` on the calling thread.
  */
 llmring_status_t llmring_chat_stream_with_id(const llmring_t *client,
                                              uint64_t id,
