@@ -669,6 +669,59 @@ llmring_status_t llmring_chat_stream(const llmring_t *client,
                                      char **out_final_json,
                                      char **out_error);
 
+/**
+ * Reserves a call id for `llmring_chat_stream_with_id`, so that another thread can cancel
+ * that stream with `llmring_cancel(client, id)`, at any point: before the stream starts,
+ * while it waits for the provider's first byte, or between chunks.
+ *
+ * Each id starts one stream. An id reserved and never used is kept (a few bytes) until the
+ * client is freed.
+ *
+ * Ownership: `client` is borrowed; `*out_id` receives the id (a plain number, nothing to
+ * free). `out_error` is optional. Thread-safe.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, `out_id`
+ * writable.
+ */
+llmring_status_t llmring_call_id_new(const llmring_t *client, uint64_t *out_id, char **out_error);
+
+/**
+ * `llmring_chat_stream` under the call id `id` from `llmring_call_id_new`, so that
+ * `llmring_cancel(client, id)` from any other thread ends it promptly with
+ * `LLMRING_CANCELLED` (at once when the cancel came before this call). An id that was not
+ * reserved, or was already used, is `LLMRING_INVALID_ARGUMENT`.
+ *
+ * Cancelled before any chunk reached `on_chunk`: nothing is priced and no receipt is issued.
+ * Cancelled after a chunk: the call is priced and receipted as if `on_chunk` had returned
+ * `LLMRING_STREAM_STOP` (`"stopped_early": true`, the provider's usage or an estimate), and
+ * the error JSON carries that final response, receipt included, in its `"response"` member
+ * (`"not_receipted"` instead, with the error, when strict cost mode refused the estimate).
+ * Either way `*out_final_json` is not written. Once cancelled, the stream reads nothing more
+ * from the provider (chunks of a read already being delivered may still reach `on_chunk`).
+ *
+ * Ownership: `client` and `request_json` are borrowed; `id` is a plain number. `user_data`
+ * is passed to `on_chunk` untouched and is not kept after this returns. On success
+ * `*out_final_json` receives a new string owned by the caller (free with
+ * `llmring_string_free`). `out_error` is optional; on `LLMRING_CANCELLED` it receives the
+ * error JSON (with `"response"` as above), owned by the caller.
+ *
+ * Threads: `on_chunk` runs on the calling thread; `llmring_cancel` may be called from any
+ * thread, and from `on_chunk`.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+ * strings NUL-terminated, out-pointers writable; `on_chunk` must be safe to call with
+ * `user_data` on the calling thread.
+ */
+llmring_status_t llmring_chat_stream_with_id(const llmring_t *client,
+                                             uint64_t id,
+                                             const char *request_json,
+                                             llmring_chunk_fn on_chunk,
+                                             void *user_data,
+                                             char **out_final_json,
+                                             char **out_error);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -21,7 +21,9 @@
  * - Streaming: client.chat_stream(request, on_chunk) calls on_chunk with each chunk's JSON
  *   on the calling thread and returns the final response; an exception thrown by on_chunk
  *   stops the stream and is rethrown once the C call has returned (it never crosses the C
- *   boundary).
+ *   boundary). To cancel a stream from another thread, reserve an id with new_call_id(),
+ *   stream with chat_stream(id, request, on_chunk), and call cancel(id) from any thread: the
+ *   stream ends at once with Error(LLMRING_CANCELLED), even while the provider is silent.
  */
 #ifndef LLMRING_HPP
 #define LLMRING_HPP
@@ -374,7 +376,10 @@ class Client {
         return id;
     }
 
-    /** Cancels an asynchronous call (unknown or finished ids are ignored). Throws Error. */
+    /**
+     * Cancels an asynchronous call, or the stream of an id from new_call_id() (unknown or
+     * finished ids are ignored). Thread-safe. Throws Error.
+     */
     void cancel(std::uint64_t request_id) const { try_cancel(request_id).value(); }
     Result<Unit> try_cancel(std::uint64_t request_id) const {
         char *error = nullptr;
@@ -487,18 +492,61 @@ class Client {
     /** chat_stream() without llmring exceptions; an exception of `on_chunk` still propagates. */
     Result<std::string> try_chat_stream(std::string_view request_json,
                                         const ChunkCallback &on_chunk) const {
+        return stream(on_chunk, [&](const char *request, llmring_chunk_fn fn, void *context,
+                                    char **out, char **error) {
+            return llmring_chat_stream(handle_.get(), request, fn, context, out, error);
+        }, request_json);
+    }
+
+    /**
+     * Reserves a call id for chat_stream(id, ...) (llmring_call_id_new): hand it to the
+     * thread that may cancel the stream with cancel(id), at any point, even before it starts.
+     * Each id starts one stream. Thread-safe. Throws Error.
+     */
+    std::uint64_t new_call_id() const { return try_new_call_id().value(); }
+    Result<std::uint64_t> try_new_call_id() const {
+        std::uint64_t id = 0;
+        char *error = nullptr;
+        llmring_status_t status = llmring_call_id_new(handle_.get(), &id, &error);
+        if (status != LLMRING_OK) return detail::make_error(status, error);
+        llmring_string_free(error);
+        return id;
+    }
+
+    /**
+     * chat_stream() under `call_id` from new_call_id() (llmring_chat_stream_with_id):
+     * cancel(call_id) from any thread ends it promptly with Error(LLMRING_CANCELLED). Cancelled
+     * before the first chunk, nothing is stored; after it, the partial answer is receipted
+     * and the error JSON carries that response in its "response" member.
+     */
+    std::string chat_stream(std::uint64_t call_id, std::string_view request_json,
+                            const ChunkCallback &on_chunk) const {
+        return try_chat_stream(call_id, request_json, on_chunk).value();
+    }
+    Result<std::string> try_chat_stream(std::uint64_t call_id, std::string_view request_json,
+                                        const ChunkCallback &on_chunk) const {
+        return stream(on_chunk, [&](const char *request, llmring_chunk_fn fn, void *context,
+                                    char **out, char **error) {
+            return llmring_chat_stream_with_id(handle_.get(), call_id, request, fn, context, out,
+                                               error);
+        }, request_json);
+    }
+
+  private:
+    /** Runs one streaming C call `c_call(request, fn, context, out, error)`. */
+    template <typename CCall>
+    static Result<std::string> stream(const ChunkCallback &on_chunk, const CCall &c_call,
+                                      std::string_view request_json) {
         detail::CString request(request_json);
         StreamContext context{&on_chunk, nullptr};
         Result<std::string> result = detail::string_call([&](char **out, char **error) {
-            return llmring_chat_stream(handle_.get(), request.get(),
-                                       on_chunk ? &chunk_trampoline : nullptr, &context, out,
-                                       error);
+            return c_call(request.get(), on_chunk ? &chunk_trampoline : nullptr, &context, out,
+                          error);
         });
         if (context.exception) std::rethrow_exception(context.exception);
         return result;
     }
 
-  private:
     struct StreamContext {
         const ChunkCallback *on_chunk;
         std::exception_ptr exception;

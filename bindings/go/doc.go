@@ -31,7 +31,8 @@
 // not only the wait. A Client is safe for concurrent use by many goroutines.
 //
 // ChatStream streams the answer to a func called with each Chunk; returning an error from
-// it, or cancelling ctx, stops the stream:
+// it stops the stream, and cancelling ctx cancels it in the library at once, even before the
+// provider's first byte:
 //
 //	resp, err := client.ChatStream(ctx, req, func(c llmring.Chunk) error {
 //		fmt.Print(c.Delta)

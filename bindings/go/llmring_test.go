@@ -27,7 +27,8 @@ const completion = `{"id":"chatcmpl-stub","object":"chat.completion","created":1
 // "slow" waits until the client goes away (and reports that on abandoned). A streamed
 // request ("stream":true) gets the answer as SSE, the deltas "Hello", " from", " the",
 // " Go stub"; with "please trickle", 100 deltas "w0 ", "w1 ", ... 20 ms apart come first,
-// and a client that goes away is reported on abandoned.
+// and a client that goes away is reported on abandoned. "please hold" (streamed or not)
+// sends nothing at all until the client goes away (reported on started and abandoned).
 type stub struct {
 	*httptest.Server
 	requests  atomic.Int64
@@ -47,6 +48,14 @@ func newStub(t *testing.T) *stub {
 		case r.Header.Get("Authorization") != "Bearer "+apiKey:
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}`)
+		case strings.Contains(string(body), "please hold"):
+			s.started <- struct{}{}
+			select {
+			case <-r.Context().Done():
+				s.abandoned <- struct{}{}
+			case <-time.After(time.Minute):
+				io.WriteString(w, completion)
+			}
 		case strings.Contains(string(body), `"stream":true`) && !strings.Contains(string(body), "please fail"):
 			s.stream(w, r, strings.Contains(string(body), "please trickle"))
 		case strings.Contains(string(body), "please fail"):
@@ -628,6 +637,41 @@ func TestChatStreamCancel(t *testing.T) {
 	case <-s.abandoned:
 	case <-time.After(10 * time.Second):
 		t.Error("the provider request was not abandoned")
+	}
+
+	// Cancelled while the provider has sent nothing: the library abandons the request at
+	// once (the client's timeout is 30 s), with no response and no receipt.
+	receipts := func() int {
+		n := 0
+		for _, err := range client.Receipts(context.Background(), llmring.Filter{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		return n
+	}
+	stored := receipts()
+	silent, cancelSilent := context.WithCancel(context.Background())
+	defer cancelSilent()
+	go func() {
+		<-s.started
+		cancelSilent()
+	}()
+	resp, err = client.ChatStream(silent, ask("please hold"), func(llmring.Chunk) error {
+		t.Error("a chunk from a silent provider")
+		return nil
+	})
+	if !errors.Is(err, llmring.ErrCancelled) || !errors.Is(err, context.Canceled) || resp != nil {
+		t.Fatalf("want ErrCancelled and context.Canceled without response, got %v %+v", err, resp)
+	}
+	select {
+	case <-s.abandoned:
+	case <-time.After(10 * time.Second):
+		t.Error("the silent provider's connection was not closed")
+	}
+	if n := receipts(); n != stored {
+		t.Errorf("%d receipts after a cancel before the first chunk, want %d", n, stored)
 	}
 
 	// Already cancelled: no request, no call of the func.

@@ -8,13 +8,14 @@ package llmring
 // Defined in callback.go (exported from Go).
 extern int llmringGoChunk(void *user_data, char *chunk_json);
 
-// Streams a chat whose chunk callback is llmringGoChunk with a runtime/cgo Handle as user
-// data (converted here, in C, so that Go never turns an integer into a pointer).
-static llmring_status_t llmring_go_chat_stream(const llmring_t *client, const char *request,
-                                               uintptr_t handle, char **out_final,
-                                               char **out_error) {
-	return llmring_chat_stream(client, request, (llmring_chunk_fn)llmringGoChunk,
-	                           (void *)handle, out_final, out_error);
+// Streams a chat under call id `id` whose chunk callback is llmringGoChunk with a
+// runtime/cgo Handle as user data (converted here, in C, so that Go never turns an integer
+// into a pointer).
+static llmring_status_t llmring_go_chat_stream(const llmring_t *client, uint64_t id,
+                                               const char *request, uintptr_t handle,
+                                               char **out_final, char **out_error) {
+	return llmring_chat_stream_with_id(client, id, request, (llmring_chunk_fn)llmringGoChunk,
+	                                   (void *)handle, out_final, out_error);
 }
 */
 import "C"
@@ -22,6 +23,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -82,16 +84,18 @@ func (s *streamState) chunk(text string) (more bool) {
 // in order, on the calling goroutine, before ChatStream returns the final response (the one
 // Chat returns, with its receipt).
 //
-// When fn returns an error, the stream is stopped and that error is returned. When ctx is
-// cancelled, the stream is stopped at the next chunk and the error matches both
-// ErrCancelled and ctx.Err() under errors.Is. In both cases the library has already priced
-// and stored the receipt of the partial answer, and that response (StoppedEarly set) is
-// returned beside the error. A panic in fn stops the stream and is re-raised here.
+// When fn returns an error, the stream is stopped and that error is returned, with the
+// response of the partial answer (StoppedEarly set), whose receipt the library has priced
+// and stored.
 //
-// ctx is checked before the call and at every chunk: a provider that is silent before its
-// first chunk is waited for up to the client's timeout (the C API has no way to abandon a
-// blocking stream from outside). fn must not call this client's methods (ChatStream fails,
-// Close deadlocks); the package's functions are fine.
+// When ctx is cancelled, the library abandons the call at once (llmring_cancel), wherever it
+// waits: for the provider's first byte, or between chunks. The error matches both
+// ErrCancelled and ctx.Err() under errors.Is. Cancelled before any chunk, nothing is priced
+// or stored and the response is nil; after a chunk, the partial answer is receipted as
+// above and its response is returned beside the error.
+//
+// A panic in fn stops the stream and is re-raised here. fn must not call this client's
+// methods (ChatStream fails, Close deadlocks); the package's functions are fine.
 func (c *Client) ChatStream(ctx context.Context, req Request, fn func(Chunk) error) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, cancelledError(err, "cancelled before the call")
@@ -107,19 +111,44 @@ func (c *Client) ChatStream(ctx context.Context, req Request, fn func(Chunk) err
 	defer C.free(unsafe.Pointer(crequest))
 	var raw string
 	err = c.with(func(ptr *C.llmring_t) error {
+		var id C.uint64_t
 		var out, cerr *C.char
-		status := C.llmring_go_chat_stream(ptr, crequest, C.uintptr_t(handle), &out, &cerr)
+		if err := statusError(C.llmring_call_id_new(ptr, &id, &cerr), cerr); err != nil {
+			return err
+		}
+		// ptr stays valid while this func runs (c.with holds the client): the cancel either
+		// does not run or has finished when it returns.
+		cancelled := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			C.llmring_cancel(ptr, id, nil)
+			close(cancelled)
+		})
+		status := C.llmring_go_chat_stream(ptr, id, crequest, C.uintptr_t(handle), &out, &cerr)
+		if !stop() {
+			<-cancelled
+		}
 		raw = takeString(out)
 		return statusError(status, cerr)
 	})
 	if state.panicked {
 		panic(state.panicVal)
 	}
+	var lerr *Error
+	if errors.As(err, &lerr) && lerr.Code == CodeCancelled {
+		lerr.cause = ctx.Err()
+		// Cancelled after a chunk: the receipted partial response is in the error.
+		var details struct {
+			Response json.RawMessage `json:"response"`
+		}
+		if json.Unmarshal(lerr.JSON, &details) == nil && details.Response != nil {
+			raw = string(details.Response)
+		}
+	}
 	var resp *Response
-	if err == nil {
+	if raw != "" {
 		resp = &Response{}
-		if err = json.Unmarshal([]byte(raw), resp); err != nil {
-			return nil, err
+		if jerr := json.Unmarshal([]byte(raw), resp); jerr != nil {
+			return nil, jerr
 		}
 		resp.Raw = json.RawMessage(raw)
 	}

@@ -168,7 +168,46 @@ impl Client {
             &self.inner,
             request,
             &mut on_chunk,
+            &inflight::CancellationToken::new(),
         ))
+    }
+
+    /// Reserves an id for [`Client::chat_stream_with_id`], so that another thread can cancel
+    /// that stream with [`Client::cancel`] at any point, even before it starts.
+    pub fn call_id(&self) -> Result<u64> {
+        self.check_process()?;
+        Ok(self.inflight.reserve())
+    }
+
+    /// [`Client::chat_stream`] under the id reserved by [`Client::call_id`] (each id starts
+    /// one stream; another id is `InvalidArgument`). [`Client::cancel`] with that id, from any
+    /// thread, ends the stream promptly with `Cancelled`, while it waits for the provider or
+    /// between chunks; see `src/client/stream.rs` for what is priced and receipted then.
+    pub fn chat_stream_with_id(
+        &self,
+        id: u64,
+        request_json: &str,
+        mut on_chunk: impl FnMut(&str) -> bool,
+    ) -> Result<String> {
+        self.check_process()?;
+        let cancel = self.inflight.start(id)?;
+        let result = match crate::chat::ChatRequest::from_json(request_json) {
+            Ok(request) => self.runtime().block_on(stream::chat_stream_json(
+                &self.inner,
+                request,
+                &mut on_chunk,
+                &cancel,
+            )),
+            Err(e) => Err(e),
+        };
+        self.inflight.finish(id);
+        result.map_err(|e| match e.kind {
+            crate::ErrorKind::Cancelled => Error {
+                message: inflight::cancelled(id).message,
+                ..e
+            },
+            _ => e,
+        })
     }
 
     /// Starts a chat call and returns its id at once. `done` runs exactly once, on one of the
@@ -184,10 +223,7 @@ impl Client {
         let task = self.runtime().spawn(async move {
             let result = tokio::select! {
                 result = call::chat_json(&inner, request) => result,
-                _ = cancelled => Err(Error::new(
-                    crate::ErrorKind::Cancelled,
-                    format!("call {id} was cancelled"),
-                )),
+                _ = cancelled.cancelled() => Err(inflight::cancelled(id)),
             };
             inflight.finish(id);
             done(result);
@@ -196,9 +232,10 @@ impl Client {
         Ok(id)
     }
 
-    /// Cancels the call `id` started by [`Client::chat_async`]: its callback receives
-    /// `Cancelled` unless it already completed. Returns whether the call was still in flight
-    /// (never in a forked child, where nothing of the parent's runs).
+    /// Cancels the call `id` started by [`Client::chat_async`] (its callback receives
+    /// `Cancelled` unless it already completed) or reserved by [`Client::call_id`] for
+    /// [`Client::chat_stream_with_id`]. Returns whether the call was still in flight (never
+    /// in a forked child, where nothing of the parent's runs).
     pub fn cancel(&self, id: u64) -> bool {
         self.check_process().is_ok() && self.inflight.cancel(id)
     }

@@ -29,6 +29,16 @@
 //!   point (`LLMRING_COST_UNKNOWN`, no receipt): whether the provider's usage will be known
 //!   depends on when the host stops, so it cannot be refused before the stream starts.
 //!
+//! - the call is cancelled ([`crate::client::Client::cancel`] from another thread, for a stream
+//!   started with [`crate::client::Client::chat_stream_with_id`]): the connection is closed at once,
+//!   wherever the call waits (for the connection, the headers, the next chunk, a retry), and
+//!   the result is a `Cancelled` error, with no fallback and no retry. Before any chunk
+//!   reached the host, nothing is priced and no receipt is issued (the provider has reported
+//!   no usage). After a chunk, the call is priced and receipted as when the host stops the
+//!   stream (`stopped_early`, reported or estimated usage), so that every answer the provider
+//!   began, and may bill, has its receipt; the error then carries that final response in its
+//!   `response` detail (absent when strict cost mode refused an estimated cost).
+//!
 //! Budgets are reserved and settled as for a plain call (before each candidate's request;
 //! released when it fails).
 //!
@@ -39,24 +49,29 @@ use serde_json::{Map, Value, json};
 use super::Inner;
 use super::budget;
 use super::call::{self, Answer};
+use super::inflight::CancellationToken;
 use super::transport::{self, Delivery, StreamEnd, StreamFailure};
 use crate::chat::{ChatRequest, ChatResponse};
 use crate::cost::{self, Usage};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::lockfile::{ModelRef, Resolution};
 use crate::providers::mock;
 use crate::providers::stream::{PartialReply, StreamEvent};
 use crate::receipt;
 
 /// A streamed chat call: `on_chunk` receives each chunk's JSON (see the module
-/// documentation) and returns whether it wants more. Returns the final response JSON, as
-/// [`super::call::chat_json`] does.
+/// documentation) and returns whether it wants more; `cancel` cancels the call. Returns the
+/// final response JSON, as [`super::call::chat_json`] does.
 pub async fn chat_stream_json(
     inner: &Inner,
     request: ChatRequest,
     on_chunk: &mut dyn FnMut(&str) -> bool,
+    cancel: &CancellationToken,
 ) -> Result<String> {
     let started = std::time::Instant::now();
+    if cancel.is_cancelled() {
+        return Err(transport::cancelled_stream());
+    }
     let resolution = call::resolve(inner, &request)?;
     let answer = if request.mock_response.is_some() {
         let answer = call::mock_answer(inner, &request, &resolution)?;
@@ -64,15 +79,33 @@ pub async fn chat_stream_json(
             // The whole answer is in this one chunk: stopping changes nothing.
             let _ = on_chunk(&json!({"delta": answer.reply.content}).to_string());
         }
-        answer
+        Streamed {
+            answer,
+            cancelled: false,
+        }
     } else {
-        streamed_answer(inner, &request, &resolution, on_chunk).await?
+        streamed_answer(inner, &request, &resolution, on_chunk, cancel).await?
     };
-    let response = call::finish(inner, &resolution, answer)?;
-    receipt::to_json(&match &inner.server {
-        Some(server) => server.after_call(&request, response, started),
-        None => response,
+    let finished =
+        call::finish(inner, &resolution, answer.answer).map(|response| match &inner.server {
+            Some(server) => server.after_call(&request, response, started),
+            None => response,
+        });
+    if !answer.cancelled {
+        return receipt::to_json(&finished?);
+    }
+    // Cancelled after a chunk: receipted (and reported to the server) as a stopped stream,
+    // and an error for the host.
+    Err(match finished {
+        Ok(response) => transport::cancelled_stream().with("response", response),
+        Err(refused) => transport::cancelled_stream().with("not_receipted", refused.to_json()),
     })
+}
+
+/// A streamed answer, and whether the call was cancelled after a chunk reached the host.
+struct Streamed {
+    answer: Answer,
+    cancelled: bool,
 }
 
 /// Tries each candidate in order until one streams an answer; stops falling back once a chunk
@@ -82,9 +115,13 @@ async fn streamed_answer(
     request: &ChatRequest,
     resolution: &Resolution,
     on_chunk: &mut dyn FnMut(&str) -> bool,
-) -> Result<Answer> {
+    cancel: &CancellationToken,
+) -> Result<Streamed> {
     let mut failures = Vec::new();
     for candidate in &resolution.candidates {
+        if cancel.is_cancelled() {
+            return Err(transport::cancelled_stream());
+        }
         // Reserved before any network traffic, as for a plain call.
         let hold = match budget::reserve(inner, request, resolution, candidate) {
             Ok(hold) => hold,
@@ -93,11 +130,14 @@ async fn streamed_answer(
                 continue;
             }
         };
-        match attempt(inner, request, candidate, on_chunk).await {
-            Ok(answer) => return Ok(Answer { hold, ..answer }),
+        match attempt(inner, request, candidate, on_chunk, cancel).await {
+            Ok(Streamed { answer, cancelled }) => {
+                let answer = Answer { hold, ..answer };
+                return Ok(Streamed { answer, cancelled });
+            }
             Err(failure) => {
                 budget::release(inner, hold);
-                if failure.delivered {
+                if failure.delivered || failure.error.kind == ErrorKind::Cancelled {
                     return Err(failure.error);
                 }
                 failures.push(failure.error);
@@ -112,7 +152,8 @@ async fn attempt(
     request: &ChatRequest,
     candidate: &ModelRef,
     on_chunk: &mut dyn FnMut(&str) -> bool,
-) -> std::result::Result<Answer, StreamFailure> {
+    cancel: &CancellationToken,
+) -> std::result::Result<Streamed, StreamFailure> {
     let undelivered = |error| StreamFailure {
         error,
         delivered: false,
@@ -135,36 +176,42 @@ async fn attempt(
         policy,
         inner.config.timeout(),
         &mut sink,
+        cancel,
     )
     .await
     .map_err(|f| StreamFailure {
         error: call::named(candidate, f.error),
         delivered: f.delivered,
     })?;
-    Ok(match end {
+    let (partial, cancelled) = match end {
         StreamEnd::Complete(reply) => {
-            Answer::complete(candidate.clone(), reply.response, provider.name())
+            let answer = Answer::complete(candidate.clone(), reply.response, provider.name());
+            return Ok(Streamed {
+                answer,
+                cancelled: false,
+            });
         }
-        StreamEnd::Stopped(PartialReply {
-            reply,
-            usage_complete,
-            complete,
-        }) => {
-            let mut answer = Answer::complete(candidate.clone(), reply.response, provider.name());
-            answer.stopped_early = !complete;
-            if !complete && !usage_complete {
-                let reported = answer
-                    .reply
-                    .usage
-                    .as_ref()
-                    .and_then(|raw| cost::normalize_usage(provider.name(), raw).ok())
-                    .flatten();
-                answer.usage_override = Some(estimate_usage(request, &answer.reply, reported));
-                answer.estimated = true;
-            }
-            answer
-        }
-    })
+        StreamEnd::Stopped(partial) => (partial, false),
+        StreamEnd::Cancelled(partial) => (partial, true),
+    };
+    let PartialReply {
+        reply,
+        usage_complete,
+        complete,
+    } = partial;
+    let mut answer = Answer::complete(candidate.clone(), reply.response, provider.name());
+    answer.stopped_early = !complete;
+    if !complete && !usage_complete {
+        let reported = answer
+            .reply
+            .usage
+            .as_ref()
+            .and_then(|raw| cost::normalize_usage(provider.name(), raw).ok())
+            .flatten();
+        answer.usage_override = Some(estimate_usage(request, &answer.reply, reported));
+        answer.estimated = true;
+    }
+    Ok(Streamed { answer, cancelled })
 }
 
 /// The chunk JSON for an event, or `None` when the event is not a chunk for the host.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::error::{Error, ErrorKind, Result};
 use crate::providers::stream::{PartialReply, StreamEvent};
 use crate::providers::{HttpRequest, Provider, ProviderReply, SecretString};
+use tokio_util::sync::CancellationToken;
 
 /// The longest `Retry-After` honoured; a provider asking for longer is treated as failed for
 /// now, so the next model can be tried.
@@ -101,6 +102,9 @@ pub enum StreamEnd {
     Complete(ProviderReply),
     /// The host stopped the stream; the connection was closed at once.
     Stopped(PartialReply),
+    /// The call was cancelled after a chunk had reached the host; the connection was closed
+    /// at once. (Cancelled before that, the stream fails with `Cancelled`.)
+    Cancelled(PartialReply),
 }
 
 /// A failed streamed call.
@@ -126,6 +130,10 @@ const MAX_STREAM_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// returned [`Delivery::Skipped`] for every event so far). Errors: those of
 /// [`send_with_retries`], the parser's (`stream: "malformed"`, `"error_event"`, `"cut"`), and
 /// a connection lost in the middle of the body (detail `stream: "cut"`).
+///
+/// `cancel` ends the call at once wherever it waits (connecting, for the headers, between
+/// reads, before a retry), closing the connection: with [`StreamEnd::Cancelled`] once a chunk
+/// has reached the host, else with a `Cancelled` error (never retried).
 #[allow(clippy::too_many_arguments)]
 pub async fn stream_with_retries(
     http: &reqwest::Client,
@@ -136,6 +144,7 @@ pub async fn stream_with_retries(
     policy: RetryPolicy,
     idle_timeout: Duration,
     sink: &mut dyn FnMut(StreamEvent) -> Delivery,
+    cancel: &CancellationToken,
 ) -> std::result::Result<StreamEnd, StreamFailure> {
     let mut attempt = 0;
     loop {
@@ -152,6 +161,7 @@ pub async fn stream_with_retries(
             limits,
             &mut delivered,
             sink,
+            cancel,
         )
         .await;
         let (error, retry_after) = match outcome {
@@ -163,7 +173,16 @@ pub async fn stream_with_retries(
             Some(wait) if !delivered => wait,
             _ => return Err(StreamFailure { error, delivered }),
         };
-        tokio::time::sleep(wait).await;
+        if cancel
+            .run_until_cancelled(tokio::time::sleep(wait))
+            .await
+            .is_none()
+        {
+            return Err(StreamFailure {
+                error: cancelled_stream(),
+                delivered,
+            });
+        }
         attempt += 1;
     }
 }
@@ -174,6 +193,7 @@ struct StreamLimits {
     max_body_bytes: usize,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn stream_once(
     http: &reqwest::Client,
     provider: Provider,
@@ -182,20 +202,24 @@ async fn stream_once(
     limits: StreamLimits,
     delivered: &mut bool,
     sink: &mut dyn FnMut(StreamEvent) -> Delivery,
+    cancel: &CancellationToken,
 ) -> std::result::Result<StreamEnd, Failure> {
     let StreamLimits {
         idle_timeout,
         max_body_bytes,
     } = limits;
-    let mut response = open(
+    let opened = open(
         http,
         provider,
         request,
         secret,
         Some(idle_timeout),
         max_body_bytes,
-    )
-    .await?;
+    );
+    let Some(opened) = cancel.run_until_cancelled(opened).await else {
+        return Err((cancelled_stream(), None));
+    };
+    let mut response = opened?;
     let status = response.status().as_u16();
     check_stream_type(provider, request, &response).map_err(|e| (e, None))?;
     let mut parser = provider.stream_parser();
@@ -204,7 +228,17 @@ async fn stream_once(
     // not only the next bytes, so a body trickled byte by byte (slowloris) still times out.
     let mut line_deadline = tokio::time::Instant::now() + idle_timeout;
     loop {
-        let chunk = match tokio::time::timeout_at(line_deadline, response.chunk()).await {
+        let read = tokio::time::timeout_at(line_deadline, response.chunk());
+        let Some(read) = cancel.run_until_cancelled(read).await else {
+            // Dropping the response closes the connection (it is not reused).
+            drop(response);
+            return if *delivered {
+                Ok(StreamEnd::Cancelled(parser.finish_early()))
+            } else {
+                Err((cancelled_stream(), None))
+            };
+        };
+        let chunk = match read {
             Ok(Ok(Some(chunk))) => chunk,
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
@@ -283,6 +317,11 @@ fn check_stream_type(
     .with("http_status", response.status().as_u16())
     .with("content_type", got)
     .with("stream", "malformed"))
+}
+
+/// The error of a cancelled stream.
+pub fn cancelled_stream() -> Error {
+    Error::new(ErrorKind::Cancelled, "the stream was cancelled")
 }
 
 fn idle_error(provider: Provider, timeout: Duration, what: &str) -> Error {

@@ -64,22 +64,131 @@ pub unsafe extern "C" fn llmring_chat_stream(
     out_error: *mut *mut c_char,
 ) -> llmring_status_t {
     call(out_error, || {
+        // SAFETY: the caller's pointers, under this function's contract.
+        unsafe {
+            stream(
+                client,
+                None,
+                request_json,
+                on_chunk,
+                user_data,
+                out_final_json,
+            )
+        }
+    })
+}
+
+/// Reserves a call id for `llmring_chat_stream_with_id`, so that another thread can cancel
+/// that stream with `llmring_cancel(client, id)`, at any point: before the stream starts,
+/// while it waits for the provider's first byte, or between chunks.
+///
+/// Each id starts one stream. An id reserved and never used is kept (a few bytes) until the
+/// client is freed.
+///
+/// Ownership: `client` is borrowed; `*out_id` receives the id (a plain number, nothing to
+/// free). `out_error` is optional. Thread-safe.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, `out_id`
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn llmring_call_id_new(
+    client: *const llmring_t,
+    out_id: *mut u64,
+    out_error: *mut *mut c_char,
+) -> llmring_status_t {
+    call(out_error, || {
         // SAFETY: NULL or a live client (function contract).
         let client = unsafe { client_arg(client) }?;
-        // SAFETY: NULL or a NUL-terminated string (function contract).
-        let request = unsafe { str_arg(request_json, "request_json") }?;
-        let on_chunk =
-            on_chunk.ok_or_else(|| crate::Error::invalid_argument("on_chunk is NULL"))?;
-        out_arg(out_final_json, "out_final_json")?;
-        let response = client.chat_stream(request, |chunk| {
-            let chunk: CString = to_c_string_lossy(chunk.to_owned());
-            // SAFETY: the host's function, called on this thread as its contract says; the
-            // string outlives the call.
-            unsafe { on_chunk(user_data, chunk.as_ptr()) == LLMRING_STREAM_CONTINUE }
-        })?;
-        let response = c_string(response)?;
+        out_arg(out_id, "out_id")?;
+        let id = client.call_id()?;
         // SAFETY: checked by `out_arg`.
-        unsafe { write(out_final_json, response) };
+        unsafe { write(out_id, id) };
         Ok(())
     })
+}
+
+/// `llmring_chat_stream` under the call id `id` from `llmring_call_id_new`, so that
+/// `llmring_cancel(client, id)` from any other thread ends it promptly with
+/// `LLMRING_CANCELLED` (at once when the cancel came before this call). An id that was not
+/// reserved, or was already used, is `LLMRING_INVALID_ARGUMENT`.
+///
+/// Cancelled before any chunk reached `on_chunk`: nothing is priced and no receipt is issued.
+/// Cancelled after a chunk: the call is priced and receipted as if `on_chunk` had returned
+/// `LLMRING_STREAM_STOP` (`"stopped_early": true`, the provider's usage or an estimate), and
+/// the error JSON carries that final response, receipt included, in its `"response"` member
+/// (`"not_receipted"` instead, with the error, when strict cost mode refused the estimate).
+/// Either way `*out_final_json` is not written. Once cancelled, the stream reads nothing more
+/// from the provider (chunks of a read already being delivered may still reach `on_chunk`).
+///
+/// Ownership: `client` and `request_json` are borrowed; `id` is a plain number. `user_data`
+/// is passed to `on_chunk` untouched and is not kept after this returns. On success
+/// `*out_final_json` receives a new string owned by the caller (free with
+/// `llmring_string_free`). `out_error` is optional; on `LLMRING_CANCELLED` it receives the
+/// error JSON (with `"response"` as above), owned by the caller.
+///
+/// Threads: `on_chunk` runs on the calling thread; `llmring_cancel` may be called from any
+/// thread, and from `on_chunk`.
+///
+/// # Safety
+/// Each pointer must be NULL or valid: `client` from `llmring_new` and not freed, input
+/// strings NUL-terminated, out-pointers writable; `on_chunk` must be safe to call with
+/// `user_data` on the calling thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn llmring_chat_stream_with_id(
+    client: *const llmring_t,
+    id: u64,
+    request_json: *const c_char,
+    on_chunk: llmring_chunk_fn,
+    user_data: *mut c_void,
+    out_final_json: *mut *mut c_char,
+    out_error: *mut *mut c_char,
+) -> llmring_status_t {
+    call(out_error, || {
+        // SAFETY: the caller's pointers, under this function's contract.
+        unsafe {
+            stream(
+                client,
+                Some(id),
+                request_json,
+                on_chunk,
+                user_data,
+                out_final_json,
+            )
+        }
+    })
+}
+
+/// Reads the arguments of both streaming functions and runs the stream.
+///
+/// # Safety
+/// The contract of `llmring_chat_stream`.
+unsafe fn stream(
+    client: *const llmring_t,
+    id: Option<u64>,
+    request_json: *const c_char,
+    on_chunk: llmring_chunk_fn,
+    user_data: *mut c_void,
+    out_final_json: *mut *mut c_char,
+) -> crate::Result<()> {
+    // SAFETY: NULL or a live client (function contract).
+    let client = unsafe { client_arg(client) }?;
+    // SAFETY: NULL or a NUL-terminated string (function contract).
+    let request = unsafe { str_arg(request_json, "request_json") }?;
+    let on_chunk = on_chunk.ok_or_else(|| crate::Error::invalid_argument("on_chunk is NULL"))?;
+    out_arg(out_final_json, "out_final_json")?;
+    let deliver = |chunk: &str| {
+        let chunk: CString = to_c_string_lossy(chunk.to_owned());
+        // SAFETY: the host's function, called on this thread as its contract says; the
+        // string outlives the call.
+        unsafe { on_chunk(user_data, chunk.as_ptr()) == LLMRING_STREAM_CONTINUE }
+    };
+    let response = match id {
+        None => client.chat_stream(request, deliver),
+        Some(id) => client.chat_stream_with_id(id, request, deliver),
+    }?;
+    let response = c_string(response)?;
+    // SAFETY: checked by `out_arg`.
+    unsafe { write(out_final_json, response) };
+    Ok(())
 }

@@ -111,6 +111,25 @@ static int child(llmring_t *client) {
     status = llmring_on_budget_warning(client, warning_never_called, &calls, &error);
     expect_forked("on_budget_warning in the child", status, &error, UNTOUCHED);
 
+    uint64_t stream_id = 0;
+    error = UNTOUCHED;
+    status = llmring_call_id_new(client, &stream_id, &error);
+    expect_forked("call_id_new in the child", status, &error, UNTOUCHED);
+    CHECK("no id reserved in the child", stream_id == 0);
+
+    error = UNTOUCHED;
+    status = llmring_chat_stream_with_id(client, 1, CHAT, chunk_never_called, &calls, &out,
+                                         &error);
+    expect_forked("chat_stream_with_id in the child", status, &error, out);
+
+    error = UNTOUCHED;
+    status = llmring_sync(client, 0, &out, &error);
+    expect_forked("sync in the child", status, &error, out);
+
+    error = UNTOUCHED;
+    status = llmring_server_status(client, &out, &error);
+    expect_forked("server_status in the child", status, &error, out);
+
     /* Returns at once (the client is leaked, not shut down). */
     llmring_free(client);
     CHECK("no callback ran in the child", calls == 0);

@@ -184,25 +184,9 @@ static void test_stream_stop_early(const llmring_t *client) {
     }
 }
 
-static int count_receipts(const llmring_t *client) {
-    llmring_receipts_iter_t *iter = NULL;
-    char *error = UNTOUCHED;
-    if (!expect_ok("receipts", llmring_receipts_iter(client, NULL, &iter, &error), &error)) {
-        return -1;
-    }
-    int n = 0;
-    char *receipt = NULL;
-    while (llmring_receipts_iter_next(iter, &receipt, NULL) == LLMRING_OK) {
-        llmring_string_free(receipt);
-        n++;
-    }
-    llmring_receipts_iter_free(iter);
-    return n;
-}
-
 static void test_stream_failure(const llmring_t *client) {
     const char *label = "llmring_chat_stream with a failing provider";
-    int before = count_receipts(client);
+    int before = stored_receipts(client);
     chunks_seen seen;
     init_seen(&seen, 0);
     char *response = UNTOUCHED;
@@ -212,7 +196,7 @@ static void test_stream_failure(const llmring_t *client) {
     expect_error(label, status, LLMRING_PROVIDER, "LLMRING_PROVIDER", &error);
     CHECK(label, response == UNTOUCHED);
     CHECK(label, seen.chunks == 0);
-    CHECK(label, count_receipts(client) == before);
+    CHECK(label, stored_receipts(client) == before);
 }
 
 static void test_stream_mock(const llmring_t *client) {

@@ -172,4 +172,21 @@ static inline char *make_config(const char *dir, const char *url, const char *pr
     return config;
 }
 
+/* The number of receipts in the client's store, or -1. */
+static inline int stored_receipts(const llmring_t *client) {
+    llmring_receipts_iter_t *iter = NULL;
+    char *error = UNTOUCHED;
+    if (!expect_ok("receipts", llmring_receipts_iter(client, NULL, &iter, &error), &error)) {
+        return -1;
+    }
+    int n = 0;
+    char *receipt = NULL;
+    while (llmring_receipts_iter_next(iter, &receipt, NULL) == LLMRING_OK) {
+        llmring_string_free(receipt);
+        n++;
+    }
+    llmring_receipts_iter_free(iter);
+    return n;
+}
+
 #endif /* LLMRING_TEST_SUPPORT_H */

@@ -1,11 +1,12 @@
 // test_llmring_hpp.cpp: the C++ wrapper (include/llmring.hpp) against the offline mock and
 // against the stub OpenAI server that ctest starts:
 //
-//     stub_provider --expect 9 -- test_llmring_hpp FIXTURE_DIR
+//     stub_provider --expect 11 -- test_llmring_hpp FIXTURE_DIR
 //
 // (tests/support/stub_provider.rs; it passes its URL in LLMRING_STUB_URL and fails unless
-// exactly 9 requests arrived: one chat, one failing chat retried once, one async chat; then
-// streamed: one whole, one stopped, one stopped by an exception, one failing retried once.)
+// exactly 11 requests arrived: one chat, one failing chat retried once, one async chat; then
+// streamed: one whole, one stopped, one stopped by an exception, one failing retried once,
+// two held by the stub and cancelled from another thread, which the stub checks were closed.)
 // Without LLMRING_STUB_URL only the offline parts run.
 //
 // Prints "N passed, M failed" and exits non-zero when anything failed.
@@ -51,6 +52,9 @@ const char CHAT[] = R"({"model":"fast","messages":[{"role":"user","content":"Hel
 const char CHAT_FAIL[] = R"({"model":"fast","messages":[{"role":"user","content":"please fail"}]})";
 const char CHAT_TRICKLE[] =
     R"({"model":"fast","messages":[{"role":"user","content":"please trickle"}]})";
+const char CHAT_HOLD[] = R"({"model":"fast","messages":[{"role":"user","content":"please hold"}]})";
+const char CHAT_HOLD_HELLO[] =
+    R"({"model":"fast","messages":[{"role":"user","content":"please hold after hello"}]})";
 const char CHAT_MOCK[] =
     R"({"model":"fast","messages":[{"role":"user","content":"Say hi"}],"mock_response":"Hello mock"})";
 
@@ -408,6 +412,81 @@ void test_stub_stream(const std::string &config, const llmring::KeyPair &pair) {
     CHECK(count == 3);
 }
 
+// The number of connections the stub holds silent (lines of LLMRING_STUB_HELD_FILE).
+int held_connections() {
+    const char *path = std::getenv("LLMRING_STUB_HELD_FILE");
+    std::ifstream file(path != nullptr ? path : "");
+    int lines = 0;
+    for (std::string line; std::getline(file, line);) lines++;
+    return lines;
+}
+
+// Streams cancelled from another thread with new_call_id() and cancel(): while the stub is
+// silent and after the first chunk. The client's timeout is 30 s: only a working cancel
+// ends them with LLMRING_CANCELLED.
+void test_stub_stream_cancel(const std::string &config) {
+    llmring::Client client(config);
+    auto stored = [&] {
+        int n = 0;
+        for (const std::string &receipt : client.receipts()) n += !receipt.empty();
+        return n;
+    };
+
+    // 1 request, held silent: cancelled once the stub holds it; nothing is stored.
+    int held = held_connections();
+    std::uint64_t id = client.new_call_id();
+    std::thread canceller([&] {
+        for (int i = 0; i < 6000 && held_connections() == held; i++) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        client.cancel(id);
+    });
+    int chunks = 0;
+    llmring::Result<std::string> silent =
+        client.try_chat_stream(id, CHAT_HOLD, [&](std::string_view) { return ++chunks > 0; });
+    canceller.join();
+    CHECK(held_connections() == held + 1);
+    CHECK(!silent.ok() && silent.error().status() == LLMRING_CANCELLED);
+    CHECK(!silent.ok() && !contains(silent.error().json(), "\"response\""));
+    CHECK(chunks == 0);
+    CHECK(stored() == 0);
+
+    // 1 request: cancelled after the first chunk (the throwing form); the partial answer is
+    // receipted and in the error's "response".
+    id = client.new_call_id();
+    std::promise<void> first;
+    std::thread after_chunk([&] {
+        first.get_future().wait();
+        client.cancel(id);
+    });
+    chunks = 0;
+    try {
+        client.chat_stream(id, CHAT_HOLD_HELLO, [&](std::string_view chunk) {
+            if (chunks++ == 0) first.set_value();
+            return delta_of(chunk) == "Hello";
+        });
+        CHECK(!"a cancelled stream returned");
+    } catch (const llmring::Error &e) {
+        CHECK(e.status() == LLMRING_CANCELLED);
+        CHECK(contains(e.json(), "\"stopped_early\":true"));
+        CHECK(contains(e.json(), "\"content\":\"Hello\""));
+    }
+    after_chunk.join();
+    CHECK(chunks == 1);
+    CHECK(stored() == 1);
+
+    // Ids: each starts one stream; cancelling before the start sends nothing.
+    id = client.new_call_id();
+    CHECK(client.new_call_id() != id);
+    client.cancel(id);
+    llmring::Result<std::string> early =
+        client.try_chat_stream(id, CHAT_HOLD, [](std::string_view) { return true; });
+    CHECK(!early.ok() && early.error().status() == LLMRING_CANCELLED);
+    llmring::Result<std::string> reused =
+        client.try_chat_stream(id, CHAT_MOCK, [](std::string_view) { return true; });
+    CHECK(!reused.ok() && reused.error().status() == LLMRING_INVALID_ARGUMENT);
+}
+
 void test_stub(const std::string &dir, const std::string &url, const llmring::KeyPair &pair) {
     std::string config =
         R"({"lockfile":")" + json_escape(dir) + R"(/llmring.lock","registry":{"dir":")" +
@@ -457,6 +536,7 @@ void test_stub(const std::string &dir, const std::string &url, const llmring::Ke
     CHECK(!client.try_calculate_cost("openai:gpt-stub", "[").ok());
 
     test_stub_stream(config, pair);
+    test_stub_stream_cancel(config);
 }
 
 }  // namespace

@@ -17,15 +17,26 @@
 //! the deltas "Hello", " from", " the", " stub" 5 ms apart, then the finish reason, the usage
 //! chunk and `data: [DONE]`. When the body contains `please trickle`, 100 deltas `w0 `, `w1 `,
 //! ... 20 ms apart come first (two seconds: time for the client to stop early).
+//!
+//! When the body contains `please hold`, the stub sends nothing at all (`please hold after
+//! hello`: the headers and the first delta "Hello", then nothing) and waits for the client to
+//! close the connection (a cancelled call). Each held connection appends a line to the file
+//! named by `LLMRING_STUB_HELD_FILE` (set for COMMAND), once the stub holds it silent. After
+//! COMMAND exits the stub waits for every held connection to be closed (ten seconds at most),
+//! and fails when one was not.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const API_KEY: &str = "sk-c-test-KEY-0042";
+
+/// Connections held silent (`please hold`), and those of them the client has closed.
+static HELD: AtomicUsize = AtomicUsize::new(0);
+static RELEASED: AtomicUsize = AtomicUsize::new(0);
 
 const COMPLETION: &str = r#"{"id":"chatcmpl-stub","object":"chat.completion","created":1754000000,"model":"gpt-stub","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the stub","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":200}}}"#;
 
@@ -58,12 +69,16 @@ fn main() -> ExitCode {
     };
     let url = format!("http://{}", listener.local_addr().expect("bound address"));
     let served = Arc::new(AtomicUsize::new(0));
+    let held_file = std::env::temp_dir().join(format!("stub_provider_held_{}", std::process::id()));
+    let _ = std::fs::remove_file(&held_file);
+    let held_path = held_file.clone();
     let counter = Arc::clone(&served);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let counter = Arc::clone(&counter);
+            let held_path = held_path.clone();
             std::thread::spawn(move || {
-                if let Err(e) = handle(stream, &counter) {
+                if let Err(e) = handle(stream, &counter, &held_path) {
                     eprintln!("stub_provider: connection error: {e}");
                 }
             });
@@ -73,6 +88,7 @@ fn main() -> ExitCode {
     let status = match Command::new(&args[0])
         .args(&args[1..])
         .env("LLMRING_STUB_URL", &url)
+        .env("LLMRING_STUB_HELD_FILE", &held_file)
         .status()
     {
         Ok(s) => s,
@@ -83,6 +99,17 @@ fn main() -> ExitCode {
     };
     let served = served.load(Ordering::SeqCst);
     eprintln!("stub_provider: served {served} request(s) at {url}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while RELEASED.load(Ordering::SeqCst) < HELD.load(Ordering::SeqCst) && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (held, released) = (HELD.load(Ordering::SeqCst), RELEASED.load(Ordering::SeqCst));
+    if released < held {
+        eprintln!("stub_provider: the client closed {released} of {held} held connection(s)");
+        return ExitCode::from(1);
+    }
+    let _ = std::fs::remove_file(&held_file);
     if !status.success() {
         eprintln!("stub_provider: {} failed: {status}", args[0]);
         return ExitCode::from(1);
@@ -102,7 +129,11 @@ fn usage() -> ExitCode {
 }
 
 /// Reads one request and answers it.
-fn handle(stream: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
+fn handle(
+    stream: TcpStream,
+    served: &AtomicUsize,
+    held_file: &std::path::Path,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line)? == 0 {
@@ -151,6 +182,13 @@ fn handle(stream: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
             400,
             r#"{"error":{"message":"unknown model","type":"invalid_request_error"}}"#,
         )
+    } else if body.contains("please hold") {
+        return hold(
+            stream,
+            reader,
+            body.contains("please hold after hello"),
+            held_file,
+        );
     } else if body.contains(r#""stream":true"#) && !body.contains("please fail") {
         return stream_answer(stream, body.contains("please trickle"));
     } else if body.contains("please fail") {
@@ -178,6 +216,35 @@ fn handle(stream: TcpStream, served: &AtomicUsize) -> std::io::Result<()> {
         text.len()
     )?;
     stream.flush()
+}
+
+/// Holds the connection silent (after the headers and one delta when `hello`) until the
+/// client closes it.
+fn hold(
+    mut stream: TcpStream,
+    mut reader: BufReader<TcpStream>,
+    hello: bool,
+    held_file: &std::path::Path,
+) -> std::io::Result<()> {
+    HELD.fetch_add(1, Ordering::SeqCst);
+    if hello {
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{}",
+            sse_chunk(r#"{"content":"Hello"}"#, None)
+        )?;
+        stream.flush()?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(held_file)?
+        .write_all(b"held\n")?;
+    // Nothing more comes from the client: reading ends (0 or an error) once it has closed.
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+    RELEASED.fetch_add(1, Ordering::SeqCst);
+    Ok(())
 }
 
 /// One SSE chunk of the streamed answer.

@@ -169,7 +169,8 @@ private final class StreamContext: @unchecked Sendable {
         self.continuation = continuation
     }
 
-    /// The consumer went away (Task cancelled, stream dropped): stop at the next chunk.
+    /// The consumer went away (Task cancelled, stream dropped): deliver no more chunks (the
+    /// call itself is cancelled in the library by its call id).
     func stop() {
         lock.lock()
         stopped = true
@@ -293,10 +294,12 @@ public final class Client: @unchecked Sendable {
 
     /// One chat call with the answer streamed: the stream yields `.chunk` for each piece as
     /// it arrives, then `.response` (the final response with its receipt), then ends; or it
-    /// throws an `LLMRingError`. Cancelling the consuming Task, or dropping the stream, stops
-    /// the call at the next chunk (the library still stores the partial answer's receipt).
-    /// The blocking C call (`llmring_chat_stream`) runs on a thread of its own, which keeps
-    /// this client alive until the call ends.
+    /// throws an `LLMRingError`. Cancelling the consuming Task, or dropping the stream,
+    /// cancels the call in the library at once (`llmring_cancel` with the stream's call id),
+    /// even while the provider has sent nothing yet: nothing is stored when no chunk had
+    /// arrived, else the partial answer's receipt is. The blocking C call
+    /// (`llmring_chat_stream_with_id`) runs on a thread of its own, which keeps this client
+    /// alive until the call ends.
     public func chatStream(_ request: Request) -> AsyncThrowingStream<StreamEvent, Error> {
         AsyncThrowingStream { continuation in
             let body: String
@@ -306,19 +309,35 @@ public final class Client: @unchecked Sendable {
                 continuation.finish(throwing: LLMRingError.decoding("\(error)"))
                 return
             }
+            var id: UInt64 = 0
+            var error: UnsafeMutablePointer<CChar>? = nil
+            let status = llmring_call_id_new(handle, &id, &error)
+            guard status == LLMRING_OK else {
+                continuation.finish(throwing: LLMRingError(status: status, json: takeString(error)))
+                return
+            }
+            llmring_string_free(error)
             let context = StreamContext(continuation)
-            continuation.onTermination = { _ in context.stop() }
-            Thread { self.runStream(body, context) }.start()
+            // Runs once: when the consumer goes away, or inside runStream's finish (cancelling
+            // a finished call does nothing). Either way runStream's thread still holds the
+            // client, so `handle` is live; capturing it (not self) lets the client go once the
+            // call has ended.
+            let handle = self.handle
+            continuation.onTermination = { _ in
+                context.stop()
+                _ = llmring_cancel(handle, id, nil)
+            }
+            Thread { self.runStream(id, body, context) }.start()
         }
     }
 
-    /// Blocks in llmring_chat_stream (chunks go to `context`), then ends the stream with the
-    /// response or the error.
-    private func runStream(_ requestJSON: String, _ context: StreamContext) {
+    /// Blocks in llmring_chat_stream_with_id (chunks go to `context`), then ends the stream
+    /// with the response or the error.
+    private func runStream(_ id: UInt64, _ requestJSON: String, _ context: StreamContext) {
         let userData = Unmanaged.passUnretained(context).toOpaque()
         do {
             let text = try stringCall {
-                llmring_chat_stream(handle, requestJSON, streamChunk, userData, $0, $1)
+                llmring_chat_stream_with_id(handle, id, requestJSON, streamChunk, userData, $0, $1)
             }
             if let failure = context.failure { throw failure }
             context.continuation.yield(.response(try Response.decode(text)))

@@ -2,7 +2,7 @@ import XCTest
 @testable import LLMRing
 
 /// Offline tests: the mock answers (no provider, no network; streamed too), except the
-/// cancellation test, which points a provider at an address that never answers.
+/// cancellation tests, which point a provider at an address that never answers.
 final class LLMRingTests: XCTestCase {
     private func client(_ keys: KeyPair) throws -> Client {
         try Client(config: #"{"store": ":memory:", "signing_key": "\#(keys.privateKey)"}"#)
@@ -112,6 +112,31 @@ final class LLMRingTests: XCTestCase {
             XCTFail("a cancelled call succeeded")
         } catch LLMRingError.cancelled {
         }
+    }
+
+    func testStreamCancellation() async throws {
+        // As above, streamed: cancelling the consuming Task cancels the C call itself, whose
+        // thread then ends and releases the client (long before the 60 s timeout).
+        var client: Client? = try Client(config: #"""
+            {"store": ":memory:", "timeout_ms": 60000, "max_retries": 0,
+             "providers": {"openai": {"api_key": "sk-test", "base_url": "http://10.255.255.1:81/v1"}}}
+            """#)
+        weak var released = client
+        let stream = try XCTUnwrap(client).chatStream(
+            Request(model: "openai:gpt-4o-mini", messages: [Message(role: "user", content: "hang")]))
+        client = nil
+        let task = Task {
+            for try await event in stream {
+                XCTFail("an event from a provider that never answers: \(event)")
+            }
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        task.cancel()
+        _ = try? await task.value
+        for _ in 0..<300 where released != nil {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        XCTAssertNil(released, "the stream's C call was not cancelled")
     }
 
     func testBudgets() async throws {
