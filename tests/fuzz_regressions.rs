@@ -1,0 +1,56 @@
+//! Regression tests for what the fuzz targets of `fuzz/` found (docs/fuzzing.md). Each test
+//! replays the failing input, or its essence, through the public API.
+
+use llmring::providers::Provider;
+use llmring::receipt::canonical::{self, Omit};
+use llmring::receipt::json::parse_strict;
+use llmring::receipt::{api, keys};
+
+/// fuzz target `canonical`: a double from 2^53 up to 1e21 is written by RFC 8785 as plain
+/// digits (`90071992547409910000`), which the strict parser refused as an integer beyond
+/// 2^53−1, so canonical JSON did not read back and a signed receipt holding such a number
+/// failed to verify.
+#[test]
+fn canonical_json_of_large_doubles_reads_back() {
+    let input = "[0,-0,1e21,1e-7,0.1,333333333.33333329,90071992547409913333.3333332940991]";
+    let first = canonical::jcs(&parse_strict(input).unwrap(), Omit::Nothing).unwrap();
+    let text = String::from_utf8(first.clone()).unwrap();
+    assert_eq!(
+        text,
+        "[0,0,1e+21,1e-7,0.1,333333333.3333333,90071992547409920000]"
+    );
+    let second = canonical::jcs(&parse_strict(&text).unwrap(), Omit::Nothing).unwrap();
+    assert_eq!(first, second);
+
+    let key = keys::parse_private(&"11".repeat(32)).unwrap();
+    let signed = api::sign(r#"{"amount":1e20,"id":10000000000000000000}"#, &key).unwrap();
+    assert_eq!(
+        signed.split(",\"signature\"").next().unwrap(),
+        r#"{"amount":100000000000000000000,"id":10000000000000000000"#
+    );
+    assert!(api::verify(&signed, &key.verifying_key()).unwrap().valid);
+    // Literals that a double would round are still refused.
+    assert!(parse_strict("90071992547409910001").is_err());
+    assert!(parse_strict("9007199254740993").is_err());
+}
+
+/// fuzz target `provider_stream`: when a chunk held a malformed event and, on a later line,
+/// invalid UTF-8, the error reported depended on where the body was split: the lines framed
+/// before the bad one were dropped when both came in one chunk.
+#[test]
+fn stream_errors_do_not_depend_on_chunking() {
+    let body: &[u8] = b"event: message_start\n{\"done\":false}\n\xff\xfe\n";
+    for provider in Provider::ALL {
+        let mut whole = provider.stream_parser();
+        let whole_error = whole.feed(body).unwrap_err();
+        let mut split = provider.stream_parser();
+        let mut split_error = None;
+        for byte in body.chunks(1) {
+            if let Err(e) = split.feed(byte) {
+                split_error = Some(e);
+                break;
+            }
+        }
+        assert_eq!(Some(whole_error), split_error, "{provider}");
+    }
+}
