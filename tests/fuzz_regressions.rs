@@ -54,3 +54,29 @@ fn stream_errors_do_not_depend_on_chunking() {
         assert_eq!(Some(whole_error), split_error, "{provider}");
     }
 }
+
+/// fuzz target `registry`: a registry price so high that tokens × rate is beyond what a
+/// Decimal holds made pricing panic ("Multiplication overflowed"). It is now unpriced.
+#[test]
+fn pricing_beyond_the_decimal_range_is_unpriced_not_a_panic() {
+    use llmring::cost::{CostStatus, Usage, price_usage};
+    use llmring::registry::parse_provider_file;
+    let file = r#"{"models":{"openai:x":{"dollars_per_million_tokens_input":1e15,
+        "dollars_per_million_tokens_output":1,"dollars_per_million_tokens_cache_read":1e20,
+        "dollars_per_million_tokens_input_long_context":1e27,
+        "long_context_threshold_tokens":10}}}"#;
+    let model = &parse_provider_file("openai", "test", file).unwrap()[0];
+    let huge = price_usage(&model.pricing, &Usage::new(u64::MAX, 1));
+    assert_eq!(huge.status, CostStatus::NoPricing);
+    assert_eq!(huge.total_cost, rust_decimal::Decimal::ZERO);
+    // The cache rate scaled by the long-context ratio overflows too.
+    let cached = Usage {
+        cached_read_tokens: 5,
+        ..Usage::new(20, 1)
+    };
+    assert_eq!(price_usage(&model.pricing, &cached).status, CostStatus::NoPricing);
+    // Ordinary amounts are still priced, exactly.
+    let small = price_usage(&model.pricing, &Usage::new(2, 3));
+    assert_eq!(small.status, CostStatus::Priced);
+    assert_eq!(small.total_cost.to_string(), "2000000000.000003");
+}
