@@ -74,9 +74,30 @@ fn pricing_beyond_the_decimal_range_is_unpriced_not_a_panic() {
         cached_read_tokens: 5,
         ..Usage::new(20, 1)
     };
-    assert_eq!(price_usage(&model.pricing, &cached).status, CostStatus::NoPricing);
+    assert_eq!(
+        price_usage(&model.pricing, &cached).status,
+        CostStatus::NoPricing
+    );
     // Ordinary amounts are still priced, exactly.
     let small = price_usage(&model.pricing, &Usage::new(2, 3));
     assert_eq!(small.status, CostStatus::Priced);
     assert_eq!(small.total_cost.to_string(), "2000000000.000003");
+}
+
+/// fuzz target `lockfile`: an alias with leading or trailing white space was accepted, but
+/// requests name aliases trimmed, so it could never be resolved. It is now a config error.
+#[test]
+fn lockfile_alias_with_surrounding_space_is_refused() {
+    use llmring::lockfile::{Lockfile, LockfileSource};
+    for alias in [" reasoning", "reasoning\t", "\nfast "] {
+        let text = format!(
+            "[[profiles.default.bindings]]\nalias = {alias:?}\nmodels = [\"openai:gpt-4o\"]\n"
+        );
+        let err = Lockfile::parse(text.as_bytes(), LockfileSource::BuiltIn).unwrap_err();
+        assert_eq!(err.kind, llmring::ErrorKind::Config, "{alias:?}");
+        assert!(err.message.contains("white space"), "{err}");
+    }
+    let ok = "[[profiles.default.bindings]]\nalias = \"fast\"\nmodels = [\"openai:gpt-4o\"]\n";
+    let lock = Lockfile::parse(ok.as_bytes(), LockfileSource::BuiltIn).unwrap();
+    assert_eq!(lock.resolve(" fast ", "default").unwrap().alias, "fast");
 }
