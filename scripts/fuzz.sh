@@ -19,6 +19,9 @@ cd "$root/fuzz"
 seconds="${FUZZ_SECONDS:-20}"
 work="${FUZZ_WORK_DIR:-$root/fuzz/corpus-work}"
 export RUSTC_BOOTSTRAP=1
+# cargo-fuzz builds with one codegen unit; 16 let both cores work (a clean build took 4.3
+# instead of 6.3 minutes here) and fuzz as fast. Appended, so RUSTFLAGS may add more.
+export RUSTFLAGS="${RUSTFLAGS:-} -Ccodegen-units=16"
 
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
