@@ -124,9 +124,16 @@ pub fn calculate_cost(registry: &Registry, model: &ModelRef, usage: Option<&Usag
 }
 
 /// Prices `usage` with `pricing` (rules in the module documentation). The status is
-/// `no_pricing` (zero amounts) when tokens were used whose rate is unknown, `partial_usage`
-/// when the prompt count is unknown and input has a non-zero rate, else `priced`.
+/// `no_pricing` (zero amounts) when tokens were used whose rate is unknown, or when an amount
+/// would be beyond what a [`Decimal`] holds (about 7.9e28: absurd rates or token counts, never
+/// rounded), `partial_usage` when the prompt count is unknown and input has a non-zero rate,
+/// else `priced`.
 pub fn price_usage(pricing: &Pricing, usage: &Usage) -> Cost {
+    price_checked(pricing, usage).unwrap_or_else(|| Cost::unpriced(CostStatus::NoPricing))
+}
+
+/// [`price_usage`], `None` when an amount overflows.
+fn price_checked(pricing: &Pricing, usage: &Usage) -> Option<Cost> {
     let long_context = match (pricing.long_context_threshold_tokens, usage.prompt_tokens) {
         (Some(threshold), Some(prompt)) => {
             prompt > threshold
@@ -145,8 +152,11 @@ pub fn price_usage(pricing: &Pricing, usage: &Usage) -> Cost {
         (pricing.input, pricing.output, None)
     };
     let cache = |rate: Option<Decimal>| match (rate, cache_scale) {
-        (Some(r), Some((num, den))) => Some(r * num / den),
-        (r, _) => r,
+        (Some(r), Some((num, den))) => r
+            .checked_mul(num)
+            .and_then(|x| x.checked_div(den))
+            .map(Some),
+        (r, _) => Some(r),
     };
     let thinking_apart = pricing.output_thinking.is_some();
     let reasoning_apart = if thinking_apart {
@@ -159,17 +169,17 @@ pub fn price_usage(pricing: &Pricing, usage: &Usage) -> Cost {
         (
             Component::CacheRead,
             usage.cached_read_tokens,
-            cache(pricing.cache_read_rate()),
+            cache(pricing.cache_read_rate())?,
         ),
         (
             Component::CacheWrite5m,
             usage.cache_write_5m_tokens,
-            cache(pricing.cache_write_5m.or(pricing.input)),
+            cache(pricing.cache_write_5m.or(pricing.input))?,
         ),
         (
             Component::CacheWrite1h,
             usage.cache_write_1h_tokens,
-            cache(pricing.cache_write_1h.or(pricing.input)),
+            cache(pricing.cache_write_1h.or(pricing.input))?,
         ),
         (
             Component::Output,
@@ -195,9 +205,12 @@ pub fn price_usage(pricing: &Pricing, usage: &Usage) -> Cost {
             continue;
         }
         let Some(rate) = rate else {
-            return Cost::unpriced(CostStatus::NoPricing);
+            return Some(Cost::unpriced(CostStatus::NoPricing));
         };
-        let cost = (Decimal::from(tokens) * rate / Decimal::from(1_000_000u32)).normalize();
+        let cost = Decimal::from(tokens)
+            .checked_mul(rate)?
+            .checked_div(Decimal::from(1_000_000u32))?
+            .normalize();
         breakdown.push(CostLine {
             component,
             tokens,
@@ -205,21 +218,20 @@ pub fn price_usage(pricing: &Pricing, usage: &Usage) -> Cost {
             cost,
         });
     }
-    let sum = |input: bool| -> Decimal {
+    let sum = |input: bool| -> Option<Decimal> {
         breakdown
             .iter()
             .filter(|l| l.component.is_input() == input)
-            .map(|l| l.cost)
-            .sum()
+            .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.cost))
     };
-    let input_cost = sum(true).normalize();
-    let output_cost = sum(false).normalize();
-    Cost {
+    let input_cost = sum(true)?.normalize();
+    let output_cost = sum(false)?.normalize();
+    Some(Cost {
         status,
         input_cost,
         output_cost,
-        total_cost: (input_cost + output_cost).normalize(),
+        total_cost: input_cost.checked_add(output_cost)?.normalize(),
         breakdown,
         long_context,
-    }
+    })
 }

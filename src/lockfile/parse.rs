@@ -177,6 +177,12 @@ fn parse_binding(raw: RawBinding) -> std::result::Result<Binding, String> {
     if alias.trim().is_empty() {
         return Err("missing or empty `alias`".into());
     }
+    if alias.trim() != alias {
+        return Err(format!(
+            "alias {alias:?} has leading or trailing white space (requests name aliases \
+             trimmed, so it could never be used)"
+        ));
+    }
     if alias.contains(':') {
         return Err(format!(
             "alias {alias:?} contains ':' (that form names a model directly)"

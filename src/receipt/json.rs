@@ -1,7 +1,9 @@
 //! Strict JSON reading for receipts: serde_json's parser plus the checks RFC 8785 needs that
 //! serde_json does not make. Duplicate object keys are rejected (serde_json would keep the
 //! last one silently) and integer literals beyond ±(2^53−1) are rejected (they cannot be
-//! represented exactly as IEEE-754 doubles, so canonicalizing them would round silently).
+//! represented exactly as IEEE-754 doubles, so canonicalizing them would round silently),
+//! except those that are exactly the canonical text of a double (`100000000000000000000`,
+//! what RFC 8785 writes for 1e20), so that canonical JSON always reads back.
 //! Lone surrogates, NaN and Infinity are already rejected by serde_json's parser.
 
 use std::fmt;
@@ -64,7 +66,7 @@ fn check_integer_literals(text: &str) -> Result<()> {
                 // 2^53 − 1 has 16 digits; fewer digits are always in range.
                 if integer && digits.len() >= 16 {
                     let in_range = digits.parse::<u64>().is_ok_and(|n| n <= MAX_SAFE_INTEGER);
-                    if !in_range {
+                    if !in_range && !is_canonical_double(literal) {
                         return Err(unsafe_integer(literal));
                     }
                 }
@@ -73,6 +75,29 @@ fn check_integer_literals(text: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether an integer literal is exactly the RFC 8785 text of a double (ECMAScript writes
+/// whole doubles from 2^53 up to 10^21 as plain digits: `100000000000000000000`). Such a
+/// literal reads back as that double and is written again as the same text, so canonical JSON
+/// always parses; any other literal beyond ±(2^53−1) would be rounded and is refused.
+fn is_canonical_double(literal: &str) -> bool {
+    literal
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .is_some_and(|f| ryu_js::Buffer::new().format_finite(f) == literal)
+}
+
+/// A double for an integer beyond ±(2^53−1) that [`check_integer_literals`] let through (the
+/// canonical text of a double), else the range error.
+fn big_integer<E: de::Error>(v: impl fmt::Display, as_f64: f64) -> std::result::Result<Value, E> {
+    if is_canonical_double(&v.to_string()) {
+        if let Some(n) = Number::from_f64(as_f64) {
+            return Ok(Value::Number(n));
+        }
+    }
+    Err(E::custom(format!("integer {v} is beyond ±(2^53−1)")))
 }
 
 struct StrictValue(Value);
@@ -98,14 +123,14 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Value, E> {
         if v.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(E::custom(format!("integer {v} is beyond ±(2^53−1)")));
+            return big_integer(v, v as f64);
         }
         Ok(Value::Number(v.into()))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Value, E> {
         if v > MAX_SAFE_INTEGER {
-            return Err(E::custom(format!("integer {v} is beyond ±(2^53−1)")));
+            return big_integer(v, v as f64);
         }
         Ok(Value::Number(v.into()))
     }
@@ -164,12 +189,21 @@ mod tests {
         assert!(parse_strict("9007199254740991").is_ok());
         assert!(parse_strict("-9007199254740991").is_ok());
         for bad in [
-            "9007199254740992",
-            "-9007199254740992",
+            "9007199254740993",
+            "-9007199254740993",
+            "18446744073709551616",
             "123456789012345678901234567890",
         ] {
             let err = parse_strict(bad).unwrap_err();
             assert!(err.message.contains("2^53"), "{bad}: {err}");
+        }
+        // Literals that are exactly the canonical text of a double read back as that double.
+        for exact in [
+            "9007199254740992",
+            "-9007199254740992",
+            "100000000000000000000",
+        ] {
+            assert!(parse_strict(exact).unwrap().is_f64(), "{exact}");
         }
         // Exponent and fraction forms are doubles, not integers.
         assert!(parse_strict("1e21").is_ok());

@@ -269,7 +269,8 @@ impl StreamParser {
                 } else {
                     d.push(chunk, &mut events)
                 };
-                framed.map_err(|e| malformed(p, e))?;
+                // Events framed before a framing error (a later line of the chunk) are read
+                // first, so the outcome does not depend on how the body was split into chunks.
                 for ev in events {
                     let data = ev.data.as_str();
                     match p {
@@ -281,6 +282,7 @@ impl StreamParser {
                         Provider::Ollama => unreachable!("ollama streams NDJSON"),
                     }
                 }
+                framed.map_err(|e| malformed(p, e))?;
             }
             Framing::Ndjson(d) => {
                 let mut lines = Vec::new();
@@ -289,10 +291,10 @@ impl StreamParser {
                 } else {
                     d.push(chunk, &mut lines)
                 };
-                framed.map_err(|e| malformed(p, e))?;
                 for line in lines {
                     ollama::on_line(&mut self.acc, &line, out)?;
                 }
+                framed.map_err(|e| malformed(p, e))?;
             }
         }
         Ok(())
