@@ -14,8 +14,10 @@ use llmring::ffi::client::{llmring_chat, llmring_free, llmring_new, llmring_t};
 use llmring::ffi::llmring_string_free;
 use llmring::ffi::status::llmring_status_t;
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
+
+mod common;
+use common::{percentile, post_stub};
 
 const CALLS: usize = 3000;
 const WARMUP: usize = 300;
@@ -29,34 +31,21 @@ fn body() -> serde_json::Value {
     })
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let stub = runtime.block_on(async {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body()))
-            .mount(&server)
-            .await;
-        server
-    });
-    let slow = runtime.block_on(async {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(body())
-                    .set_delay(Duration::from_millis(50)),
-            )
-            .mount(&server)
-            .await;
-        server
-    });
+    let route = "/v1/chat/completions";
+    let stub = post_stub(
+        &runtime,
+        route,
+        ResponseTemplate::new(200).set_body_json(body()),
+    );
+    let slow = post_stub(
+        &runtime,
+        route,
+        ResponseTemplate::new(200)
+            .set_body_json(body())
+            .set_delay(Duration::from_millis(50)),
+    );
     let key = llmring::receipt::keys::encode_private(
         &llmring::receipt::keys::generate().unwrap(),
         llmring::receipt::keys::KeyFormat::Hex,

@@ -9,27 +9,21 @@ use std::time::{Duration, Instant};
 
 use llmring::client::Client;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
+
+mod common;
+use common::{percentile, post_stub};
 
 const CALLS: usize = 500;
 const WARMUP: usize = 50;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let stub = runtime.block_on(async {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/api/v1/log"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"log_id": "x"})))
-            .mount(&server)
-            .await;
-        server
-    });
+    let stub = post_stub(
+        &runtime,
+        "/api/v1/log",
+        ResponseTemplate::new(200).set_body_json(json!({"log_id": "x"})),
+    );
     let dir = tempfile::tempdir().unwrap();
     let config = |name: &str, server: Option<&str>| {
         let mut c = json!({"store": dir.path().join(name)});
