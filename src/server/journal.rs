@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::store::file::io_error;
+use crate::store::file::{io_error, names_open_file};
 
 /// One journal: a file, or memory (for a `:memory:` store: lost when the process ends).
 #[derive(Debug)]
@@ -44,7 +44,7 @@ impl Journal {
                     let mut lock = fd_lock::RwLock::new(open_rw(path)?);
                     let mut guard = lock.write().map_err(|e| io_error(path, "cannot lock", e))?;
                     let file: &mut File = &mut guard;
-                    if !still_current(path, file)? {
+                    if !names_open_file(path, file)? {
                         continue; // replaced by a compaction meanwhile: append to the new one
                     }
                     let len = drop_torn_tail(path, file)?;
@@ -160,26 +160,6 @@ fn replace(path: &Path, text: &str) -> Result<()> {
             .map_err(|e| io_error(path, "cannot sync its directory", e))?;
     }
     Ok(())
-}
-
-/// Whether `file` (locked) is still the file at `path`: a compaction may have replaced it
-/// while this process waited for the lock.
-#[cfg(unix)]
-fn still_current(path: &Path, file: &File) -> Result<bool> {
-    use std::os::unix::fs::MetadataExt;
-    let open = file
-        .metadata()
-        .map_err(|e| io_error(path, "cannot read", e))?;
-    match std::fs::metadata(path) {
-        Ok(now) => Ok(now.ino() == open.ino() && now.dev() == open.dev()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(io_error(path, "cannot read", e)),
-    }
-}
-
-#[cfg(not(unix))]
-fn still_current(_path: &Path, _file: &File) -> Result<bool> {
-    Ok(true)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

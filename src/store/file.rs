@@ -344,36 +344,44 @@ fn sync_dir(_path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `Ok` while `path` still names the open `file`. A store file removed, or replaced (by
-/// another file or a directory) while open, is an error: appending to the old file would put
-/// receipts where nobody looks for them.
+/// Whether `path` still names the open `file`: false once the file was removed or replaced
+/// (by a rename over it, another file or a directory) while it was open.
 #[cfg(unix)]
-fn still_at_path(path: &Path, file: &File) -> Result<()> {
+pub(crate) fn names_open_file(path: &Path, file: &File) -> Result<bool> {
     use std::os::unix::fs::MetadataExt;
     let open = file
         .metadata()
         .map_err(|e| io_error(path, "cannot read the open file's metadata", e))?;
-    let named = std::fs::metadata(path)
-        .map_err(|e| io_error(path, "the file was removed while the store was open", e))?;
-    if named.dev() == open.dev() && named.ino() == open.ino() {
-        return Ok(());
+    match std::fs::metadata(path) {
+        Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error(path, "cannot read", e)),
     }
-    let what = if named.is_dir() {
-        "a directory"
-    } else {
-        "another file"
-    };
-    Err(Error::store(format!(
-        "receipt store {}: the file was replaced by {what} while the store was open; \
-         nothing was written (reopen the store)",
-        path.display()
-    ))
-    .with("path", path.display().to_string()))
 }
 
 #[cfg(not(unix))]
-fn still_at_path(_path: &Path, _file: &File) -> Result<()> {
-    Ok(())
+pub(crate) fn names_open_file(_path: &Path, _file: &File) -> Result<bool> {
+    Ok(true)
+}
+
+/// `Ok` while `path` still names the open `file`. A store file removed, or replaced (by
+/// another file or a directory) while open, is an error: appending to the old file would put
+/// receipts where nobody looks for them.
+fn still_at_path(path: &Path, file: &File) -> Result<()> {
+    if names_open_file(path, file)? {
+        return Ok(());
+    }
+    let what = match std::fs::metadata(path) {
+        Err(_) => "removed",
+        Ok(named) if named.is_dir() => "replaced by a directory",
+        Ok(_) => "replaced by another file",
+    };
+    Err(Error::store(format!(
+        "receipt store {}: the file was {what} while the store was open; nothing was written \
+         (reopen the store)",
+        path.display()
+    ))
+    .with("path", path.display().to_string()))
 }
 
 fn lost_append() -> Error {
